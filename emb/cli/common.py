@@ -1,0 +1,100 @@
+"""Helpers shared by the command modules: global options, loading, output."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+import click
+
+from emb.errors import EmbError
+
+
+@dataclass
+class Globals:
+    """Options of the root command, available to every sub-command as ctx.obj."""
+
+    root: str | None = None
+    flavor: str | None = None
+    verbose: bool = False
+    _monorepo: Any = None
+
+    def monorepo(self):
+        """Load (once) the monorepo for this invocation."""
+        if self._monorepo is None:
+            from emb.config import load
+
+            self._monorepo = load(root=self.root, flavor=self.flavor)
+        return self._monorepo
+
+
+pass_globals = click.make_pass_decorator(Globals, ensure=True)
+
+
+def use_color(stream=None) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    stream = stream or sys.stderr
+    if os.environ.get("NO_COLOR"):
+        return False
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def style(text: str, stream=None, **kw) -> str:
+    return click.style(text, **kw) if use_color(stream) else text
+
+
+def print_error(err: EmbError) -> None:
+    prefix = style("emb: error:", sys.stderr, fg="red", bold=True)
+    click.echo(f"{prefix} {err.message}", err=True)
+    for hint in err.hints:
+        click.echo(f"  hint: {hint}", err=True)
+
+
+def note(message: str) -> None:
+    """One of emb's own progress lines: always stderr, so stdout is the task's alone."""
+    click.echo(message, err=True)
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], width: int | None = None) -> str:
+    """Aligned columns; the last column is cut to fit `width` (default: terminal or 80)."""
+    rows = [["" if c is None else str(c) for c in row] for row in rows]
+    if width is None:
+        width = _terminal_width()
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+    fixed = sum(widths[:-1]) + 2 * (len(widths) - 1)
+    last = max(10, width - fixed) if fixed + widths[-1] > width else widths[-1]
+    widths[-1] = last
+
+    def fmt(cells: Sequence[str]) -> str:
+        out = []
+        for i, cell in enumerate(cells):
+            if i == len(cells) - 1:
+                cell = cell if len(cell) <= last else cell[: max(0, last - 1)] + "…"
+                out.append(cell)
+            else:
+                out.append(cell.ljust(widths[i]))
+        return "  ".join(out).rstrip()
+
+    lines = [fmt(list(headers)), *(fmt(r) for r in rows)]
+    return "\n".join(lines)
+
+
+def _terminal_width() -> int:
+    if not sys.stdout.isatty():
+        return 10_000  # never cut what a pipe or a file receives
+    import shutil
+
+    return shutil.get_terminal_size((80, 24)).columns

@@ -1,0 +1,129 @@
+"""The `emb` root command.
+
+Sub-commands are imported lazily (only the one being run), so `emb --help`
+and quick commands do not pay for modules they never use.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import click
+
+from emb import __version__
+from emb.errors import EXIT_INTERRUPTED, EmbError
+
+# name -> "module:attribute"; the order is the order of `emb --help`.
+COMMANDS = {
+    "run": "emb.cli.run:run",
+    "tasks": "emb.cli.tasks:tasks",
+    "components": "emb.cli.components:components",
+    "config": "emb.cli.config:config",
+    "up": "emb.cli.compose:up",
+    "down": "emb.cli.compose:down",
+    "ps": "emb.cli.compose:ps",
+    "logs": "emb.cli.compose:logs",
+    "shell": "emb.cli.compose:shell",
+    "kubernetes": "emb.cli.kubernetes:kubernetes",
+}
+
+# One-line help for `emb --help` without importing every command module.
+SUMMARIES = {
+    "run": "Run tasks (and their `pre` tasks) on an executor.",
+    "tasks": "List the tasks of the monorepo.",
+    "components": "List the components of the monorepo.",
+    "config": "Print the resolved configuration or its JSON Schema.",
+    "up": "Start Docker Compose services (detached).",
+    "down": "Stop and remove the Docker Compose project.",
+    "ps": "List the Docker Compose services and their state.",
+    "logs": "Show a Compose service's logs.",
+    "shell": "Open an interactive shell in a Compose service.",
+    "kubernetes": "Pods of a namespace: ps, logs, restart, shell.",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return list(COMMANDS)
+
+    def get_command(self, ctx, name):
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        try:
+            return getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError):
+            if os.environ.get("EMB_DEBUG"):
+                raise
+            return None
+
+    def format_commands(self, ctx, formatter):
+        rows = [(name, SUMMARIES.get(name, "")) for name in COMMANDS]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def resolve_command(self, ctx, args):
+        name = args[0] if args else None
+        if name and name not in COMMANDS and not name.startswith("-"):
+            import difflib
+
+            close = difflib.get_close_matches(name, list(COMMANDS), n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise click.UsageError(f"no such command '{name}'.{hint}", ctx)
+        return super().resolve_command(ctx, args)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="emb", message="%(prog)s %(version)s")
+@click.option(
+    "-C", "--root", metavar="DIR", envvar="EMB_ROOT", show_envvar=True,
+    help="Monorepo root: a folder holding .emb.yml, or the file itself.",
+)
+@click.option("--flavor", metavar="NAME", envvar="EMB_FLAVOR", show_envvar=True, help="Apply this flavor's patches.")
+@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks for errors (for bug reports).")
+@click.pass_context
+def cli(ctx: click.Context, root: str | None, flavor: str | None, verbose: bool) -> None:
+    """emb runs a monorepo's tasks wherever the code lives: on this machine
+    (local), in a Docker Compose service (container), or in a Kubernetes pod
+    (kubernetes)."""
+    from emb.cli.common import Globals
+
+    ctx.obj = Globals(root=root, flavor=flavor, verbose=verbose)
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI and return the exit code; EmbError becomes a one-line message."""
+    verbose = "-v" in (argv or sys.argv[1:]) or "--verbose" in (argv or sys.argv[1:])
+    try:
+        rv = cli.main(args=argv, prog_name="emb", standalone_mode=False)
+        # Commands return their exit code (an int) or None for success.
+        return rv if isinstance(rv, int) else 0
+    except EmbError as err:
+        if verbose or os.environ.get("EMB_DEBUG"):
+            import traceback
+
+            traceback.print_exc()
+        from emb.cli.common import print_error
+
+        print_error(err)
+        return err.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except click.exceptions.Abort:
+        click.echo("emb: aborted", err=True)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        click.echo("emb: interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # `emb tasks | head`: the reader went away; not an error worth a traceback.
+        try:
+            sys.stdout = None  # type: ignore[assignment]
+        finally:
+            return 0

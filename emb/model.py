@@ -1,0 +1,83 @@
+"""The resolved monorepo: frozen, plain data produced by `emb.config.load()`.
+
+Everything downstream (planner, executors, CLI listings) reads these
+dataclasses and nothing else; no module below the config layer looks at YAML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+EXECUTOR_NAMES = ("local", "container", "kubernetes")
+
+
+@dataclass(frozen=True)
+class KubernetesSettings:
+    """Project-wide `kubernetes:` (and `defaults.kubernetes:`) settings."""
+
+    namespace: str | None = None
+    context: str | None = None
+    selector_label: str | None = None
+
+
+@dataclass(frozen=True)
+class ComponentKubernetes:
+    """A component's `kubernetes:` block (SPEC §4 "Which pods" / "Which container")."""
+
+    deployment: str | None = None
+    selector: str | None = None
+    container: str | None = None
+
+
+@dataclass(frozen=True)
+class Confirm:
+    message: str
+    expect: str | None = None
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str  # "component:name" or "name" for project tasks
+    name: str
+    component: str | None = None
+    description: str | None = None
+    script: str | None = None
+    pre: tuple[str, ...] = ()
+    executor: str | None = None
+    executors: tuple[str, ...] | None = None
+    interactive: bool = False
+    workdir: str | None = None
+    vars: Mapping[str, str] = field(default_factory=dict)
+    confirm: Confirm | None = None
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    root_dir: Path  # absolute
+    rel_dir: str  # relative to the monorepo root, posix style ("." for the root)
+    description: str | None = None
+    kubernetes: ComponentKubernetes = ComponentKubernetes()
+    tasks: tuple[str, ...] = ()  # task ids
+
+
+@dataclass(frozen=True)
+class Monorepo:
+    name: str
+    root: Path  # absolute folder holding .emb.yml (after project.rootDir)
+    config_file: Path
+    flavor: str | None
+    components: Mapping[str, Component]
+    tasks: Mapping[str, Task]  # by id, in declaration order
+    kubernetes: KubernetesSettings = KubernetesSettings()
+    defaults_kubernetes: KubernetesSettings = KubernetesSettings()
+    env: Mapping[str, str] = field(default_factory=dict)
+    vars: Mapping[str, str] = field(default_factory=dict)
+    resolved: Mapping[str, Any] = field(default_factory=dict)  # the resolved document, for `config print`
+
+    @property
+    def state_dir(self) -> Path:
+        """`.emb/<flavor or "default">/`: logs and caches of this flavor."""
+        return self.root / ".emb" / (self.flavor or "default")
