@@ -1,0 +1,1 @@
+"""A Kubernetes API simulator that the real kubectl talks to (test infrastructure only)."""
