@@ -81,3 +81,27 @@ class Monorepo:
     def state_dir(self) -> Path:
         """`.emb/<flavor or "default">/`: logs and caches of this flavor."""
         return self.root / ".emb" / (self.flavor or "default")
+
+
+def effective_kubernetes(monorepo: Monorepo) -> KubernetesSettings:
+    """Top-level `kubernetes:` wins key by key over `defaults.kubernetes:` (SPEC §1)."""
+    top, dflt = monorepo.kubernetes, monorepo.defaults_kubernetes
+    return KubernetesSettings(
+        namespace=top.namespace if top.namespace is not None else dflt.namespace,
+        context=top.context if top.context is not None else dflt.context,
+        selector_label=top.selector_label if top.selector_label is not None else dflt.selector_label,
+    )
+
+
+def pod_source(component: Component, settings: KubernetesSettings) -> tuple[str, str]:
+    """How a component's pods are found (SPEC §4 "Which pods").
+
+    Returns ("selector", "app=api,tier=backend") for a label selector, or
+    ("deployment", NAME) when the Deployment's own spec.selector is to be used.
+    """
+    k = component.kubernetes
+    if k.selector:
+        return ("selector", k.selector)
+    if settings.selector_label:
+        return ("selector", f"{settings.selector_label}={component.name}")
+    return ("deployment", k.deployment or component.name)
