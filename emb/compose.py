@@ -1,0 +1,388 @@
+"""The Docker Compose wrapper: which binary, the project's services, their state.
+
+emb never talks to the Docker API: it runs the Compose CLI the user already
+has, in the monorepo root, so COMPOSE_FILE, COMPOSE_PROFILES, override files
+and `.env` behave exactly as they do for `docker compose` typed by hand.
+
+Speed matters because `emb run` asks "is this component a Compose service?"
+to pick a task's default executor. So:
+- nothing here runs docker unless a compose file can apply to the root;
+- the binary is found by looking at files (no `docker compose version`
+  call in the common case), and the Compose v2 plugin is run directly (see
+  `compose_argv`), which skips the docker CLI's plugin dispatch (~70 ms);
+- the service list is cached per invocation and on disk, keyed by the compose
+  files' stats, the COMPOSE_* environment and the binary.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from emb.errors import CannotStart
+
+# The files `docker compose` reads by default, in its order of preference.
+COMPOSE_FILE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+OVERRIDE_FILE_NAMES = (
+    "compose.override.yaml", "compose.override.yml",
+    "docker-compose.override.yaml", "docker-compose.override.yml",
+)
+# Where the docker CLI looks for CLI plugins after the user's config dir (Linux/macOS).
+SYSTEM_PLUGIN_DIRS = (
+    "/usr/local/lib/docker/cli-plugins", "/usr/local/libexec/docker/cli-plugins",
+    "/usr/lib/docker/cli-plugins", "/usr/libexec/docker/cli-plugins",
+)
+INSTALL_HINT = "install Docker with the Compose plugin: https://docs.docker.com/compose/install/"
+
+_argv_cache: dict[tuple, tuple[str, ...]] = {}
+_services_cache: dict[str, frozenset[str]] = {}
+
+
+# --- which binary -------------------------------------------------------------
+
+def compose_argv() -> tuple[str, ...]:
+    """The command line prefix that runs Compose, e.g. ("/root/.docker/cli-plugins/docker-compose",).
+
+    Preference (SPEC §5): the `docker compose` v2 plugin, else `docker-compose`.
+    When the plugin file is found next to a `docker` CLI it is run directly:
+    the v2 plugin is the same program as standalone Compose v2 and honours
+    DOCKER_HOST / DOCKER_CONTEXT itself, and this saves the docker CLI's
+    plugin discovery (it runs every plugin's metadata command) on each call.
+    Raises CannotStart when neither flavour is available.
+    """
+    path = os.environ.get("PATH", "")
+    key = (path, os.environ.get("DOCKER_CONFIG", ""), os.environ.get("HOME", ""))
+    if key not in _argv_cache:
+        _argv_cache[key] = _find_compose()
+    return _argv_cache[key]
+
+
+def _find_compose() -> tuple[str, ...]:
+    import shutil
+
+    docker = shutil.which("docker")
+    if docker:
+        plugin = _plugin_path()
+        if plugin:
+            return (plugin,)
+        # A plugin in a place we do not know (Docker Desktop, a packaged
+        # layout...): ask docker itself, once per invocation.
+        if _docker_compose_works(docker):
+            return ("docker", "compose")
+    if shutil.which("docker-compose"):
+        return ("docker-compose",)
+    if docker:
+        raise CannotStart(
+            "neither the `docker compose` plugin nor `docker-compose` is installed",
+            [INSTALL_HINT, "check with: docker compose version"],
+        )
+    raise CannotStart(
+        "the docker CLI is not installed (no `docker` or `docker-compose` on PATH)",
+        [INSTALL_HINT],
+    )
+
+
+def plugin_dirs() -> list[Path]:
+    """The docker CLI's plugin search path: config dir, cliPluginsExtraDirs, system dirs."""
+    config_dir = Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+    dirs = [config_dir / "cli-plugins"]
+    try:
+        with open(config_dir / "config.json", encoding="utf-8") as f:
+            extra = json.load(f).get("cliPluginsExtraDirs") or []
+        dirs += [Path(os.path.expanduser(d)) for d in extra if isinstance(d, str)]
+    except (OSError, ValueError, AttributeError):
+        pass  # no or unreadable config: the docker CLI would ignore it too
+    dirs += [Path(d) for d in SYSTEM_PLUGIN_DIRS]
+    return dirs
+
+
+def _plugin_path() -> str | None:
+    for d in plugin_dirs():
+        candidate = d / "docker-compose"
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return None
+
+
+def _docker_compose_works(docker: str) -> bool:
+    import subprocess
+
+    try:
+        done = subprocess.run(
+            [docker, "compose", "version"], stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def display_name(argv: Iterable[str]) -> str:
+    """How to name the chosen binary in messages: `docker compose` or `docker-compose`."""
+    argv = tuple(argv)
+    if argv[:2] == ("docker", "compose") or (len(argv) == 1 and os.path.dirname(argv[0])):
+        return "docker compose"
+    return "docker-compose"
+
+
+# --- which compose files --------------------------------------------------------
+
+def compose_file_applies(root: Path, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether `docker compose` run in root would find a configuration, judged from files only."""
+    environ = os.environ if environ is None else environ
+    if environ.get("COMPOSE_FILE"):
+        return True
+    if any((root / name).is_file() for name in COMPOSE_FILE_NAMES):
+        return True
+    return "COMPOSE_FILE" in _dotenv_keys(root / ".env")
+
+
+def _dotenv_keys(path: Path) -> set[str]:
+    """The variable names a `.env` file sets (Compose reads COMPOSE_* from it)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return set()
+    keys = set()
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("export "):
+            line = line[len("export "):].lstrip()
+        name, sep, _ = line.partition("=")
+        if sep and not name.startswith("#"):
+            keys.add(name.strip())
+    return keys
+
+
+def _inputs(root: Path, environ: Mapping[str, str]) -> list[str]:
+    """Every file Compose may read for the service list, as "path:mtime:size" (or "path:-")."""
+    paths = [root / n for n in (*COMPOSE_FILE_NAMES, *OVERRIDE_FILE_NAMES, ".env")]
+    separator = environ.get("COMPOSE_PATH_SEPARATOR") or os.pathsep
+    for var in ("COMPOSE_FILE", "COMPOSE_ENV_FILES"):
+        for item in filter(None, environ.get(var, "").split(separator)):
+            paths.append(root / item)  # absolute items stay absolute
+    out = []
+    for p in paths:
+        try:
+            st = p.stat()
+            out.append(f"{p}:{st.st_mtime_ns}:{st.st_size}")
+        except OSError:
+            out.append(f"{p}:-")
+    return out
+
+
+def services_cache_key(root: Path, argv: Iterable[str], environ: Mapping[str, str] | None = None) -> str:
+    environ = os.environ if environ is None else environ
+    compose_env = sorted((k, v) for k, v in environ.items() if k.startswith("COMPOSE_"))
+    return json.dumps([str(root), list(argv), compose_env, _inputs(root, environ)])
+
+
+# --- the project's services ---------------------------------------------------------
+
+def compose_services(monorepo) -> frozenset[str]:
+    """The project's services per `docker compose config --services` in the monorepo root.
+
+    Empty, without running anything, when no compose file can apply or no
+    Compose CLI is installed (that question is "is it a service?"; the
+    container executor reports the missing CLI itself). Cached for this
+    invocation and on disk. Raises CannotStart when Compose rejects the
+    configuration (a broken compose file must not silently make every
+    component "not a service").
+    """
+    root = Path(monorepo.root)
+    if not compose_file_applies(root):
+        return frozenset()
+    try:
+        argv = compose_argv()
+    except CannotStart:
+        return frozenset()
+    key = services_cache_key(root, argv)
+    if key in _services_cache:
+        return _services_cache[key]
+    cache_file = _cache_dir(monorepo) / "compose-services.json"
+    services = _read_cache(cache_file, key)
+    if services is None:
+        out = run_compose(monorepo, ["config", "--services"]).stdout
+        services = frozenset(line.strip() for line in out.splitlines() if line.strip())
+        _write_cache(cache_file, key, sorted(services))
+    _services_cache[key] = services
+    return services
+
+
+def _cache_dir(monorepo) -> Path:
+    try:
+        return Path(monorepo.state_dir) / "cache"
+    except AttributeError:
+        return Path(monorepo.root) / ".emb" / "cache"
+
+
+def _read_cache(path: Path, key: str) -> frozenset[str] | None:
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        if data.get("key") == key and isinstance(data.get("services"), list):
+            return frozenset(str(s) for s in data["services"])
+    except (OSError, ValueError, AttributeError):
+        pass
+    return None
+
+
+def _write_cache(path: Path, key: str, services: list[str]) -> None:
+    """Write atomically (concurrent emb runs may read it); a read-only tree just means no cache."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"key": key, "services": services}), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def clear_caches() -> None:
+    """Forget this invocation's answers (tests; commands that change the project)."""
+    _argv_cache.clear()
+    _services_cache.clear()
+
+
+def require_service(monorepo, name: str) -> None:
+    """Raise CannotStart unless `name` is one of the project's Compose services."""
+    compose_argv()  # a missing CLI is the clearer error
+    if not compose_file_applies(Path(monorepo.root)):
+        raise no_compose_file_error(monorepo)
+    services = compose_services(monorepo)
+    if name not in services:
+        raise not_a_service_error(name, services)
+
+
+# --- running state -----------------------------------------------------------------
+
+def running_services(monorepo) -> frozenset[str]:
+    """Services with at least one running container (`ps --services --filter status=running`)."""
+    out = run_compose(monorepo, ["ps", "--services", "--filter", "status=running"]).stdout
+    return frozenset(line.strip() for line in out.splitlines() if line.strip())
+
+
+def containers(monorepo) -> list[dict]:
+    """The project's containers, running or not, from `ps -a --format json`.
+
+    Compose >= 2.21 prints one JSON object per line; older v2 releases print
+    one JSON array. Both are accepted.
+    """
+    out = run_compose(monorepo, ["ps", "-a", "--format", "json"]).stdout.strip()
+    if not out:
+        return []
+    if out.startswith("["):
+        rows = json.loads(out)
+    else:
+        rows = [json.loads(line) for line in out.splitlines() if line.strip()]
+    return [r for r in rows if isinstance(r, dict)]
+
+
+# --- running compose and explaining its errors ---------------------------------------
+
+def run_compose(monorepo, args: list[str], timeout: float | None = 120):
+    """Run a read-only compose command in the monorepo root and capture its output.
+
+    A failure becomes a CannotStart with Compose's own message and our hints.
+    """
+    import subprocess
+
+    argv = [*compose_argv(), *args]
+    try:
+        done = subprocess.run(
+            argv, cwd=monorepo.root, stdin=subprocess.DEVNULL,
+            capture_output=True, text=True, timeout=timeout,
+        )
+    except OSError as exc:  # the binary vanished between lookup and use
+        raise CannotStart(f"cannot run {display_name(argv)}: {exc.strerror}", [INSTALL_HINT]) from None
+    except subprocess.TimeoutExpired:
+        raise CannotStart(
+            f"`{display_name(argv)} {' '.join(args)}` did not answer within {timeout:.0f} s",
+            ["check that the Docker daemon is responsive: docker info"],
+        ) from None
+    if done.returncode != 0:
+        raise classify_failure(done.stderr, monorepo=monorepo) or CannotStart(
+            f"{display_name(argv)} {' '.join(args)} failed: {first_line(done.stderr) or f'exit code {done.returncode}'}",
+            [f"run it by hand in {monorepo.root} to see the whole message"],
+        )
+    return done
+
+
+def first_line(text: str) -> str:
+    for line in (text or "").splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def last_line(text: str) -> str:
+    for line in reversed((text or "").splitlines()):
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+_NOT_RUNNING = re.compile(r'service "([^"]+)" is not running')
+_NO_SUCH_SERVICE = re.compile(r"no such service: (\S+)")
+
+
+def classify_failure(stderr: str, *, monorepo=None, services: Iterable[str] | None = None):
+    """Turn Compose's stderr into an EmbError with hints, or None when it is not one we know."""
+    text = stderr or ""
+    if "Cannot connect to the Docker daemon" in text or "error during connect" in text:
+        host = os.environ.get("DOCKER_HOST")
+        return CannotStart(
+            "the Docker daemon is not reachable" + (f" at {host}" if host else ""),
+            [
+                "start Docker (Docker Desktop, or `sudo systemctl start docker`)",
+                "check DOCKER_HOST and the docker context: docker context ls",
+            ],
+        )
+    if "permission denied" in text and "docker" in text.lower() and ".sock" in text:
+        return CannotStart(
+            "permission denied on the Docker daemon socket",
+            ["add your user to the docker group (then log in again), or use rootless Docker"],
+        )
+    if "no configuration file provided" in text:
+        return no_compose_file_error(monorepo)
+    m = _NOT_RUNNING.search(text)
+    if m:
+        return not_running_error(m.group(1))
+    m = _NO_SUCH_SERVICE.search(text)
+    if m:
+        name = m.group(1).strip("\"'")
+        if services is None and monorepo is not None:
+            try:
+                services = compose_services(monorepo)
+            except CannotStart:
+                services = None
+        return not_a_service_error(name, services or ())
+    return None
+
+
+def no_compose_file_error(monorepo=None) -> CannotStart:
+    where = f" in {monorepo.root}" if monorepo is not None else ""
+    return CannotStart(
+        f"no Docker Compose file{where}",
+        [f"create {COMPOSE_FILE_NAMES[0]} there, or point COMPOSE_FILE at your compose file(s)"],
+    )
+
+
+def not_a_service_error(name: str, services: Iterable[str]) -> CannotStart:
+    names = sorted(services)
+    listing = ", ".join(names) if names else "none"
+    return CannotStart(
+        f"{name} is not a Docker Compose service (services: {listing})",
+        ["a component runs in a container only when a Compose service has its name",
+         "check with: docker compose config --services"],
+    )
+
+
+def not_running_error(service: str) -> CannotStart:
+    return CannotStart(
+        f"the Compose service {service} is not running",
+        [f"start it with: emb up {service}"],
+    )
