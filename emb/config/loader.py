@@ -1,0 +1,121 @@
+"""The configuration pipeline: find -> read -> validate -> plugins -> merge ->
+flavor -> expand -> build. Each step lives in its own module; this one only
+orders them and decides when schema validation can be skipped (see cache.py)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import MutableMapping
+
+from emb import __version__
+from emb.config import cache
+from emb.config.build import build
+from emb.config.expand import Expander
+from emb.config.find import find_config_file
+from emb.config.flavors import apply_flavor
+from emb.config.merge import FlavorSource, merge_components
+from emb.config.plugins import PluginRun, run_plugins
+from emb.config.validate import schema_bytes, validate
+from emb.config.where import Origins, config_error
+from emb.config.yamlio import read_mapping
+from emb.model import Monorepo
+
+EMB_HINT = "start it with: project: {name: myapp}  (see `emb config schema`)"
+
+
+def load_monorepo(root: str | os.PathLike | None = None, flavor: str | None = None,
+                  cwd: str | os.PathLike | None = None,
+                  environ: MutableMapping[str, str] | None = None) -> Monorepo:
+    environ = os.environ if environ is None else environ
+    cwd = Path(cwd) if cwd is not None else Path.cwd()
+    flavor = flavor if flavor is not None else (environ.get("EMB_FLAVOR") or None)
+    flavor = flavor or None
+
+    config_file = find_config_file(root, cwd, environ)
+    raw, doc = read_mapping(config_file, "the configuration", EMB_HINT)
+    origins = Origins(config_file)
+
+    def emb_error(path, message, hints=(), key=False):
+        return config_error(config_file, path, message, hints, key=key)
+
+    # Validate .emb.yml before using any of it (plugins read their config from it).
+    schemas = schema_bytes()
+    validated = ValidationCache(config_file.parent / ".emb" / "cache")
+    emb_key = cache.Fingerprint(__version__, schemas, raw).hexdigest()
+    if not validated.has(emb_key):
+        validate("emb", doc, emb_error)
+        validated.add(emb_key)
+
+    expander = Expander(environ, doc.get("vars") or {}, origins.error)
+    project = doc["project"]
+    root_dir = Path(os.path.normpath(config_file.parent / expander.string(project.get("rootDir", "."),
+                                                                          ("project", "rootDir"))))
+    if not root_dir.is_dir():
+        raise emb_error(("project", "rootDir"), f"folder {root_dir} does not exist")
+
+    run = PluginRun(root=root_dir, environ=environ, origins=origins)
+    run_plugins(doc.get("plugins") or [], run, expander.tree)
+
+    # Everything the merged, flavored document depends on, for the second cache key.
+    fingerprint = cache.Fingerprint(__version__, schemas, raw, flavor or "", *run.fingerprint_parts)
+    for file, body, _ in run.embfiles:
+        fingerprint.add(body)
+    full_key = fingerprint.hexdigest()
+    must_validate = not validated.has(full_key)
+    if must_validate:
+        for file, _, data in run.embfiles:
+            validate("embfile", data, lambda p, m, h=(), key=False, f=file: config_error(f, p, m, h, key=key))
+
+    components, flavor_sources = merge_components(doc, run.found, config_file, root_dir, origins)
+    # The merged document keeps .emb.yml's key order; plugins and flavors are consumed here.
+    merged = {k: (components if k == "components" else v) for k, v in doc.items()
+              if k not in ("flavors", "plugins")}
+    if components:
+        merged["components"] = components
+    flavor_sources.append(FlavorSource(None, doc.get("flavors") or {}, config_file, ("flavors",)))
+
+    if flavor:
+        merged = apply_flavor(merged, flavor, flavor_sources, origins)
+        if must_validate:
+            validate("emb", merged, lambda p, m, h=(), key=False: origins.error(p, m, h, key=key))
+    if must_validate:
+        validated.add(full_key)
+    validated.save()
+
+    # Expansion: vars (on demand), then the env block (exported as it goes), then the rest.
+    expander.raw_vars = merged.get("vars") or {}
+    variables = expander.variables()
+    env = expander.export_env(merged.get("env") or {}, environ, ("env",))
+    resolved = {}
+    for key, value in merged.items():
+        if key == "env":
+            resolved[key] = env
+        elif key == "vars":
+            resolved[key] = variables
+        else:
+            resolved[key] = expander.tree(value, (key,))
+    return build(resolved, root=root_dir, config_file=config_file, flavor=flavor, env=env,
+                 variables=variables, origins=origins)
+
+
+class ValidationCache:
+    """Keys of inputs that passed validation, read once and written once per load."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._new: list[str] = []
+        self._known: set[str] | None = None
+
+    def has(self, key: str) -> bool:
+        if self._known is None:
+            self._known = set(cache.read_keys(self.folder))
+        return key in self._known or key in self._new
+
+    def add(self, key: str) -> None:
+        if not self.has(key):
+            self._new.append(key)
+
+    def save(self) -> None:
+        if self._new:
+            cache.remember(self.folder, self._new)

@@ -1,0 +1,156 @@
+"""JSON Schema validation of .emb.yml and Embfiles, with friendly one-line errors.
+
+jsonschema is imported only here, and only when the validation cache
+(emb.config.cache) says these exact inputs have not been validated before:
+importing it costs more than the rest of `emb tasks` together.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
+
+from emb.config.yamlio import type_name
+from emb.errors import ConfigError
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+SCHEMA_FILES = {"emb": "emb.schema.json", "embfile": "embfile.schema.json"}
+DEFS_FILE = "defs.schema.json"
+
+_JSON_TYPES = {"object": "a mapping", "array": "a list", "string": "a string", "number": "a number",
+               "integer": "an integer", "boolean": "true or false", "null": "nothing"}
+
+
+def schema_bytes() -> bytes:
+    """The raw bytes of every schema file: part of the validation cache key."""
+    return b"\0".join(_read(name) for name in (DEFS_FILE, *SCHEMA_FILES.values()))
+
+
+def _read(name: str) -> bytes:
+    try:
+        return (SCHEMA_DIR / name).read_bytes()
+    except OSError as exc:  # a broken installation, not a user error; say what is missing
+        raise ConfigError(f"emb's JSON Schema {SCHEMA_DIR / name} is missing ({exc.strerror})",
+                          ["reinstall emb: the schemas ship inside the package"]) from None
+
+
+def load_schema(kind: str) -> dict:
+    return json.loads(_read(SCHEMA_FILES[kind]))
+
+
+def bundled_schema(kind: str) -> dict:
+    """A self-contained schema for editors: the shared definitions copied into `$defs`."""
+    schema = load_schema(kind)
+    defs = json.loads(_read(DEFS_FILE))["$defs"]
+    prefix = DEFS_FILE + "#/$defs/"
+
+    def rewrite(node):
+        if isinstance(node, dict):
+            return {k: ("#/$defs/" + v[len(prefix):] if k == "$ref" and isinstance(v, str) and v.startswith(prefix)
+                        else rewrite(v)) for k, v in node.items()}
+        if isinstance(node, list):
+            return [rewrite(v) for v in node]
+        return node
+
+    out = rewrite(schema)
+    out["$defs"] = {**defs, **out.get("$defs", {})}
+    return out
+
+
+@lru_cache(maxsize=None)
+def _validator(kind: str):
+    """Compiled once per process (the 1,000-Embfile case validates 1,001 documents)."""
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    resources = [(name, Resource(json.loads(_read(name)), specification=DRAFT202012))
+                 for name in (DEFS_FILE, *SCHEMA_FILES.values())]
+    registry = Registry().with_resources(resources)
+    return Draft202012Validator(load_schema(kind), registry=registry)
+
+
+def validate(kind: str, data: Any, error: Callable[..., ConfigError]) -> None:
+    """Raise error(path, message, hints, key=...) for the most relevant schema violation."""
+    validator = _validator(kind)
+    errors = list(validator.iter_errors(data))
+    if not errors:
+        return
+    from jsonschema.exceptions import best_match
+
+    best = best_match(errors)
+    path, message, hints, key = describe(best)
+    raise error(path, message, hints, key=key)
+
+
+def describe(err) -> tuple[tuple, str, list[str], bool]:
+    """(path, one-line message, hints, whether the path names a key) for a ValidationError."""
+    path = tuple(err.absolute_path)
+    kind = err.validator
+    schema = err.schema if isinstance(err.schema, dict) else {}
+    inst = err.instance
+
+    parent = err.parent
+    if parent is not None and parent.validator == "anyOf" and all(
+        isinstance(s, dict) and set(s) == {"required"} for s in parent.validator_value
+    ):
+        options = " or ".join(f"`{s['required'][0]}`" for s in parent.validator_value)
+        return tuple(parent.absolute_path), f"needs {options}", [], True
+
+    if kind == "additionalProperties" and isinstance(inst, dict):
+        allowed = list(schema.get("properties", {}))
+        unknown = [k for k in inst if k not in allowed]
+        bad = unknown[0] if unknown else "?"
+        close = difflib.get_close_matches(str(bad), allowed, n=1, cutoff=0.5)
+        message = f"unknown key '{bad}'" + (f" (did you mean '{close[0]}'?)" if close else "")
+        return path + (bad,), message, [f"valid keys here: {', '.join(allowed)}"], True
+    if kind == "required":
+        missing = [k for k in err.validator_value if not (isinstance(inst, dict) and k in inst)]
+        name = missing[0] if missing else err.validator_value[0]
+        return path, f"missing required key '{name}'", [], bool(path)
+    if kind == "type":
+        wanted = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
+        wanted = " or ".join(_JSON_TYPES.get(t, t) for t in wanted if t != "null") or "nothing"
+        return path, f"expected {wanted}, got {type_name(inst)}", [], False
+    if kind in ("enum", "const"):
+        choices = err.validator_value if kind == "enum" else [err.validator_value]
+        what = _enum_subject(path, choices)
+        close = difflib.get_close_matches(str(inst), [str(c) for c in choices], n=1, cutoff=0.5)
+        message = f"{_short(inst)} is not {what} (choose from: {', '.join(map(str, choices))})"
+        return path, message, [f"did you mean '{close[0]}'?"] if close else [], False
+    if kind == "pattern" and isinstance(inst, str):
+        if ":" in inst:
+            return path, f"invalid name '{inst}': names cannot contain ':' (it separates component and task in ids)", [], False
+        return path, f"invalid value {_short(inst)} (must match {err.validator_value})", [], False
+    if kind == "anyOf":
+        return path, f"expected a string or a list of strings, got {type_name(inst)}" if _is_globs(err) \
+            else f"invalid value: {err.message}", [], False
+    if kind == "minItems":
+        return path, "must not be empty", [], False
+    if kind == "uniqueItems":
+        return path, "lists the same value twice", [], False
+    if kind == "minLength":
+        return path, "must not be empty", [], False
+    return path, err.message, [], False
+
+
+def _is_globs(err) -> bool:
+    return all(isinstance(s, dict) and s.get("type") in ("string", "array", "null") for s in err.validator_value)
+
+
+def _enum_subject(path: tuple, choices: list) -> str:
+    if "local" in choices and "kubernetes" in choices:
+        return "an executor"
+    if "autodocker" in choices:
+        return "a plugin"
+    if "add" in choices and "remove" in choices:
+        return "a JSON Patch operation"
+    return "allowed here"
+
+
+def _short(value: Any) -> str:
+    text = repr(value) if not isinstance(value, str) else f"'{value}'"
+    return text if len(text) <= 40 else text[:37] + "...'"
