@@ -386,3 +386,34 @@ def not_running_error(service: str) -> CannotStart:
         f"the Compose service {service} is not running",
         [f"start it with: emb up {service}"],
     )
+
+
+def stream_compose(monorepo, args: list[str]) -> int:
+    """Run a compose command that talks to the user (up, down, logs): output passes through live.
+
+    stdout is inherited; stderr is copied through line by line while its tail
+    is kept, so a failure we recognise (daemon unreachable...) still becomes
+    emb's one-line error and exit 125. Returns compose's exit code otherwise.
+    """
+    import subprocess
+    import sys
+
+    argv = [*compose_argv(), *args]
+    try:
+        proc = subprocess.Popen(argv, cwd=monorepo.root, stderr=subprocess.PIPE)
+    except OSError as exc:
+        raise CannotStart(f"cannot run {display_name(argv)}: {exc.strerror}", [INSTALL_HINT]) from None
+    tail: list[bytes] = []
+    try:
+        for line in proc.stderr:
+            sys.stderr.buffer.write(line)
+            sys.stderr.flush()
+            tail = (tail + [line])[-20:]
+    finally:
+        proc.stderr.close()
+        code = proc.wait()
+    if code != 0:
+        error = classify_failure(b"".join(tail).decode("utf-8", "replace"), monorepo=monorepo)
+        if error is not None:
+            raise error
+    return code

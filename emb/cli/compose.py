@@ -1,0 +1,135 @@
+"""`emb up`, `emb down`, `emb ps`, `emb logs`, `emb shell`: the Compose project of the monorepo.
+
+Each runs the Compose CLI in the monorepo root (emb.compose), so the user's
+COMPOSE_* settings, override files and `.env` apply as for `docker compose`.
+A COMPONENT argument names a Compose service; an unknown one is an error
+listing the services.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from emb.cli.common import Globals, pass_globals, print_json, table
+
+
+def _services_or_error(monorepo, names) -> None:
+    from emb import compose
+
+    for name in names:
+        compose.require_service(monorepo, name)
+
+
+def _require_compose_file(monorepo) -> None:
+    from emb import compose
+
+    compose.compose_argv()  # no CLI: the clearer error comes first
+    if not compose.compose_file_applies(monorepo.root):
+        raise compose.no_compose_file_error(monorepo)
+
+
+@click.command("up")
+@click.argument("components", nargs=-1, metavar="[COMPONENT]...")
+@click.option("--build", is_flag=True, help="Build images before starting containers.")
+@pass_globals
+def up(g: Globals, components: tuple[str, ...], build: bool) -> int:
+    """Start the Compose services (all, or the COMPONENTs named), detached."""
+    from emb import compose
+
+    monorepo = g.monorepo()
+    _require_compose_file(monorepo)
+    _services_or_error(monorepo, components)
+    return compose.stream_compose(monorepo, ["up", "-d", *(["--build"] if build else []), *components])
+
+
+@click.command("down")
+@click.option("-v", "--volumes", is_flag=True, help="Also remove the project's named volumes.")
+@pass_globals
+def down(g: Globals, volumes: bool) -> int:
+    """Stop and remove the Compose project's containers and networks."""
+    from emb import compose
+
+    monorepo = g.monorepo()
+    _require_compose_file(monorepo)
+    return compose.stream_compose(monorepo, ["down", *(["--volumes"] if volumes else [])])
+
+
+@click.command("ps")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_globals
+def ps(g: Globals, as_json: bool) -> int:
+    """List the Compose services and the state of their containers."""
+    from emb import compose
+
+    monorepo = g.monorepo()
+    _require_compose_file(monorepo)
+    rows = service_rows(compose.compose_services(monorepo), compose.containers(monorepo))
+    if as_json:
+        print_json(rows)
+    else:
+        click.echo(table(
+            ["SERVICE", "STATE", "CONTAINER", "STATUS", "PORTS"],
+            [[r["service"], r["state"], r["container"] or "-", r["status"] or "-", r["ports"]] for r in rows],
+        ))
+    return 0
+
+
+def service_rows(services, containers: list[dict]) -> list[dict]:
+    """One row per container, plus one per service that has none yet ("not created")."""
+    rows = []
+    seen = set()
+    for c in sorted(containers, key=lambda c: (c.get("Service", ""), c.get("Name", ""))):
+        service = c.get("Service", "")
+        seen.add(service)
+        rows.append({
+            "service": service,
+            "state": c.get("State", ""),
+            "container": c.get("Name") or c.get("Names") or None,
+            "status": c.get("Status") or None,
+            "ports": c.get("Ports") or "",
+        })
+    for service in sorted(set(services) - seen):
+        rows.append({"service": service, "state": "not created", "container": None, "status": None, "ports": ""})
+    rows.sort(key=lambda r: r["service"])
+    return rows
+
+
+@click.command("logs")
+@click.argument("component")
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new output.")
+@click.option("--tail", metavar="N", help="Only the last N lines of each container.")
+@pass_globals
+def logs(g: Globals, component: str, follow: bool, tail: str | None) -> int:
+    """Show a Compose service's logs."""
+    from emb import compose
+
+    monorepo = g.monorepo()
+    compose.require_service(monorepo, component)
+    args = ["logs", *(["--follow"] if follow else []), *(["--tail", tail] if tail else []), component]
+    return compose.stream_compose(monorepo, args)
+
+
+@click.command("shell")
+@click.argument("component")
+@click.option("-s", "--shell", "shell", default="sh", show_default=True, help="The shell to start.")
+@pass_globals
+def shell(g: Globals, component: str, shell: str) -> int:
+    """Open an interactive shell in a Compose service's container."""
+    from emb import compose, process
+    from emb.executors import Command
+    from emb.executors.compose import explain_refusal
+
+    monorepo = g.monorepo()
+    compose.require_service(monorepo, component)
+    tty = sys.stdin.isatty() and sys.stdout.isatty()
+    # Without a terminal (a pipe, CI) the shell still runs, reading stdin (-T).
+    argv = [*compose.compose_argv(), "exec", *([] if tty else ["-T"]), component, shell]
+    cmd = Command(argv=tuple(argv), cwd=monorepo.root, tty=tty, where=f"compose service {component}")
+    result = process.run(cmd, log_path=None, quiet=True)
+    if result.exit_code == 1:
+        error = explain_refusal(result.stderr_tail or "", component)
+        if error is not None:
+            raise error
+    return result.exit_code

@@ -1,0 +1,104 @@
+"""The Compose project shared by this package's tests: brought up once, down at the end.
+
+Services: api and web run; idle is defined but never started; tools exists
+only under the `tools` profile. Components: api and idle are services, lib
+is not (a local-only component).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+COMPOSE_YAML = """\
+services:
+  api:
+    image: {image}
+    pull_policy: never
+    command: {long_running}
+    working_dir: /srv/app
+  web:
+    image: {image}
+    pull_policy: never
+    command: ["sh", "-c", "echo web says hello; trap 'exit 0' TERM; sleep 3600 & wait"]
+  idle:
+    image: {image}
+    pull_policy: never
+    command: {long_running}
+  tools:
+    image: {image}
+    pull_policy: never
+    profiles: [tools]
+    command: {long_running}
+"""
+
+EMB_YML = """\
+project: {name: composetest}
+components:
+  api:
+    rootDir: api
+    tasks:
+      where:
+        script: 'if [ -f /.dockerenv ]; then echo in-container; else echo on-host; fi'
+      fail:
+        script: 'echo failing >&2; exit 7'
+      env:
+        vars:
+          SPECIAL: "${env:SPECIAL_VALUE}"
+          EMPTY: ""
+        script: 'printf "%s" "$SPECIAL" | od -An -c; printf "[%s]" "$EMPTY"'
+      pwd:
+        workdir: /etc
+        script: pwd
+      cat:
+        script: 'cat; echo "<eof>"'
+      console:
+        interactive: true
+        script: exec sh
+  idle:
+    rootDir: idle
+    tasks:
+      hello:
+        script: echo hello
+  lib:
+    rootDir: lib
+    tasks:
+      build:
+        executors: [container, local]
+        script: 'if [ -f /.dockerenv ]; then echo in-container; else echo on-host; fi'
+      plain:
+        script: 'if [ -f /.dockerenv ]; then echo in-container; else echo on-host; fi'
+"""
+
+FILES = {
+    "compose.yaml": COMPOSE_YAML,
+    ".emb.yml": EMB_YML,
+    "api/README": "api\n",
+    "idle/README": "idle\n",
+    "lib/README": "lib\n",
+}
+
+
+@pytest.fixture(scope="session")
+def project(compose_projects):
+    """The shared project with api and web running (idle left stopped)."""
+    p = compose_projects.make(FILES, up=False, prefix="shared")
+    p.up("api", "web")
+    assert p.running() == {"api", "web"}
+    return p
+
+
+@pytest.fixture
+def in_project(project, monkeypatch):
+    """For in-process calls: this project's COMPOSE_PROJECT_NAME, no other COMPOSE_* settings."""
+    import os
+
+    from emb import compose
+
+    for key in list(os.environ):
+        if key.startswith("COMPOSE_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("COMPOSE_PROJECT_NAME", project.name)
+    compose.clear_caches()
+    yield project
+    compose.clear_caches()
+

@@ -1,0 +1,129 @@
+"""emb.compose and the executor's command lines against the real daemon and Compose v2.
+
+These call emb's functions in-process and run the executor's argv with
+subprocess, so they check the command line itself, independent of the runner.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from emb import compose
+from emb.errors import CannotStart
+from emb.executors import RunContext
+from emb.executors import compose as executor
+from emb.model import Component, Monorepo, Task
+
+
+def monorepo_of(project) -> Monorepo:
+    names = ("api", "idle", "lib")
+    return Monorepo(
+        name="composetest", root=project.root, config_file=project.root / ".emb.yml", flavor=None,
+        components={n: Component(name=n, root_dir=project.root / n, rel_dir=n) for n in names},
+        tasks={},
+    )
+
+
+def run_argv(cmd, input: bytes | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(list(cmd.argv), cwd=cmd.cwd, input=input, capture_output=True, timeout=60)
+
+
+def exec_task(project, **task_fields) -> tuple:
+    task = Task(id="api:t", name="t", component="api", **task_fields)
+    ctx = RunContext(monorepo=monorepo_of(project))
+    return task, ctx, executor.command(task, ctx)
+
+
+# --- services ---------------------------------------------------------------------
+
+def test_services_come_from_compose_config(in_project):
+    assert compose.compose_services(monorepo_of(in_project)) == {"api", "web", "idle"}
+
+
+def test_profiles_and_compose_file_and_override_are_honoured(in_project, monkeypatch, tmp_path):
+    repo = monorepo_of(in_project)
+    monkeypatch.setenv("COMPOSE_PROFILES", "tools")
+    assert compose.compose_services(repo) == {"api", "web", "idle", "tools"}
+
+    monkeypatch.delenv("COMPOSE_PROFILES")
+    override = in_project.root / "compose.override.yaml"
+    override.write_text(f"services:\n  extra:\n    image: {in_project.image}\n")
+    try:
+        assert compose.compose_services(repo) == {"api", "web", "idle", "extra"}
+    finally:
+        override.unlink()
+    assert compose.compose_services(repo) == {"api", "web", "idle"}
+
+    (in_project.root / "other.yaml").write_text(f"services:\n  solo:\n    image: {in_project.image}\n")
+    monkeypatch.setenv("COMPOSE_FILE", "other.yaml")
+    assert compose.compose_services(repo) == {"solo"}
+
+
+def test_running_services_and_containers(in_project):
+    repo = monorepo_of(in_project)
+    assert compose.running_services(repo) == {"api", "web"}
+    states = {c["Service"]: c["State"] for c in compose.containers(repo)}
+    assert states == {"api": "running", "web": "running"}
+
+
+def test_unreachable_daemon_is_a_clear_error(in_project, monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    with pytest.raises(CannotStart) as err:
+        compose.running_services(monorepo_of(in_project))
+    assert err.value.message == "the Docker daemon is not reachable at unix:///nonexistent/docker.sock"
+    assert err.value.exit_code == 125
+
+
+# --- the exec command line, run for real --------------------------------------------------
+
+def test_exit_code_and_streams_pass_through(in_project):
+    _, _, cmd = exec_task(in_project, script="echo out; echo err >&2; exit 7")
+    done = run_argv(cmd)
+    assert (done.returncode, done.stdout, done.stderr) == (7, b"out\n", b"err\n")
+
+
+SPECIAL = "quote ' dq \" dollar $HOME `bq` back\\slash\nnewline\ttab ünï €"
+
+
+def test_vars_reach_the_script_byte_for_byte(in_project):
+    _, _, cmd = exec_task(in_project, script='printf "%s" "$SPECIAL"; printf "|%s|" "$EMPTY"',
+                          vars={"SPECIAL": SPECIAL, "EMPTY": ""})
+    done = run_argv(cmd)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == SPECIAL.encode() + b"||"
+
+
+def test_workdir_and_the_service_default(in_project):
+    _, _, cmd = exec_task(in_project, script="pwd", workdir="/etc")
+    assert run_argv(cmd).stdout == b"/etc\n"
+    _, _, cmd = exec_task(in_project, script="pwd")
+    assert run_argv(cmd).stdout == b"/srv/app\n"  # the service's working_dir
+
+
+def test_piped_stdin_reaches_the_script(in_project):
+    _, _, cmd = exec_task(in_project, script='cat; echo "<eof>"')
+    assert "-T" in cmd.argv
+    data = b"line one\nline two\x00binary\n"
+    done = run_argv(cmd, input=data)
+    assert done.stdout == data + b"<eof>\n"
+
+
+def test_stopped_service_refusal_is_explained(in_project):
+    task = Task(id="idle:hello", name="hello", component="idle", script="echo hello")
+    ctx = RunContext(monorepo=monorepo_of(in_project))
+    done = run_argv(executor.command(task, ctx))
+    assert done.returncode == 1 and done.stdout == b""
+    result = type("R", (), {"exit_code": done.returncode, "stderr_tail": done.stderr.decode()})()
+    with pytest.raises(CannotStart) as err:
+        executor.retry_command(task, ctx, result)
+    assert err.value.message == "the Compose service idle is not running"
+    assert "emb up idle" in err.value.hints[0]
+
+
+def test_non_service_component_lists_services(in_project):
+    task = Task(id="lib:build", name="build", component="lib", script="true")
+    with pytest.raises(CannotStart) as err:
+        executor.command(task, RunContext(monorepo=monorepo_of(in_project)))
+    assert err.value.message == "lib is not a Docker Compose service (services: api, idle, web)"
