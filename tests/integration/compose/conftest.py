@@ -43,7 +43,7 @@ components:
         script: 'echo failing >&2; exit 7'
       env:
         vars:
-          SPECIAL: "${env:SPECIAL_VALUE}"
+          SPECIAL: "${env:SPECIAL_VALUE:-unset}"
           EMPTY: ""
         script: 'printf "%s" "$SPECIAL" | od -An -c; printf "[%s]" "$EMPTY"'
       pwd:

@@ -1,0 +1,62 @@
+"""`emb up/down/ps/logs/shell` as a user runs them, against real Docker."""
+
+from __future__ import annotations
+
+import json
+
+from tests.integration.compose.conftest import FILES
+
+
+def test_ps_lists_every_service_with_its_state(project):
+    done = project.emb("ps", "--json")
+    assert done.returncode == 0, done.stderr
+    rows = {r["service"]: r for r in json.loads(done.stdout)}
+    assert {s: r["state"] for s, r in rows.items()} == {"api": "running", "web": "running", "idle": "not created"}
+    assert rows["api"]["container"] == f"{project.name}-api-1"
+
+    table = project.emb("ps").stdout.splitlines()
+    assert table[0].split() == ["SERVICE", "STATE", "CONTAINER", "STATUS", "PORTS"]
+    assert [line.split()[:2] for line in table[1:]] == [["api", "running"], ["idle", "not"], ["web", "running"]]
+
+
+def test_logs_of_a_service(project):
+    done = project.emb("logs", "web")
+    assert done.returncode == 0, done.stderr
+    assert "web says hello" in done.stdout
+
+
+def test_unknown_component_lists_the_services(project):
+    for args in (["logs", "nope"], ["up", "api", "nope"], ["shell", "nope"]):
+        done = project.emb(*args)
+        assert done.returncode == 125, (args, done.stderr)
+        assert "nope is not a Docker Compose service (services: api, idle, web)" in done.stderr
+
+
+def test_up_and_down(compose_projects):
+    p = compose_projects.make(FILES, up=False, prefix="updown")
+    done = p.emb("up", "api", "idle")
+    assert done.returncode == 0, done.stderr
+    assert p.running() == {"api", "idle"}
+    done = p.emb("up")
+    assert done.returncode == 0, done.stderr
+    assert p.running() == {"api", "idle", "web"}
+    done = p.emb("down")
+    assert done.returncode == 0, done.stderr
+    assert p.running() == set()
+    assert p.compose("ps", "-a", "-q").stdout.strip() == ""
+
+
+def test_no_compose_file_is_a_clear_error(compose_projects):
+    p = compose_projects.make({".emb.yml": FILES[".emb.yml"], "api/README": "", "idle/README": "",
+                               "lib/README": ""}, up=False, prefix="nofile")
+    for args in (["ps"], ["up"], ["logs", "api"]):
+        done = p.emb(*args)
+        assert done.returncode == 125, (args, done.stderr)
+        assert f"no Docker Compose file in {p.root}" in done.stderr
+
+
+def test_unreachable_daemon_is_a_clear_error(project):
+    done = project.emb("ps", env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
+    assert done.returncode == 125
+    assert "emb: error: the Docker daemon is not reachable at unix:///nonexistent/docker.sock" in done.stderr
+    assert "hint:" in done.stderr
