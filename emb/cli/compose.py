@@ -8,7 +8,9 @@ listing the services.
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -127,7 +129,8 @@ def shell(g: Globals, component: str, shell: str) -> int:
     # Without a terminal (a pipe, CI) the shell still runs, reading stdin (-T).
     argv = [*compose.compose_argv(), "exec", *([] if tty else ["-T"]), component, shell]
     cmd = Command(argv=tuple(argv), cwd=monorepo.root, tty=tty, where=f"compose service {component}")
-    result = process.run(cmd, log_path=None, quiet=True)
+    # A shell session is not logged: what is typed there may be secret.
+    result = process.run(cmd, log_path=Path(os.devnull))
     if result.exit_code == 1:
         error = explain_refusal(result.stderr_tail or "", component)
         if error is not None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
+
+import pexpect
 
 from tests.integration.compose.conftest import FILES
 
@@ -60,3 +63,44 @@ def test_unreachable_daemon_is_a_clear_error(project):
     assert done.returncode == 125
     assert "emb: error: the Docker daemon is not reachable at unix:///nonexistent/docker.sock" in done.stderr
     assert "hint:" in done.stderr
+
+
+def test_shell_reads_piped_stdin_and_returns_its_exit_code(project):
+    done = project.emb("shell", "api", input='echo "answer $((6 * 7)) in $(pwd)"; exit 3\n')
+    assert done.returncode == 3, done.stderr
+    assert done.stdout == "answer 42 in /srv/app\n"
+
+
+def test_shell_of_a_stopped_service_suggests_up(project):
+    done = project.emb("shell", "idle", input="true\n")
+    assert done.returncode == 125
+    assert "emb: error: the Compose service idle is not running" in done.stderr
+    assert "hint: start it with: emb up idle" in done.stderr
+
+
+def spawn_emb(project, *args, rows=24, cols=80):
+    return pexpect.spawn(
+        sys.executable, ["-m", "emb", *args], cwd=str(project.root), env=project.env,
+        dimensions=(rows, cols), timeout=30, encoding="utf-8",
+    )
+
+
+def test_interactive_shell_on_a_terminal_follows_resizes(project):
+    child = spawn_emb(project, "shell", "api", "-s", "sh", rows=24, cols=80)
+    try:
+        # Type only once the shell prompts: input sent earlier may be flushed
+        # when docker switches its terminal to raw mode.
+        child.expect("/srv/app # ")
+        child.sendline("stty size; echo tty=$(tty)")
+        child.expect(r"(\d+) (\d+)\r\n")
+        assert child.match.groups() == ("24", "80")
+        child.expect(r"tty=(/dev/pts/\d+)")  # a real terminal inside the container
+        child.setwinsize(40, 132)  # the kernel sends SIGWINCH to emb
+        child.sendline("sleep 0.3; stty size")
+        child.expect(r"(\d+) (\d+)\r\n")
+        assert child.match.groups() == ("40", "132")
+        child.sendline("exit 5")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 5
