@@ -1,0 +1,536 @@
+"""Run a `Command`: stream its output live and into the run's log file.
+
+Two modes:
+
+- Piped (the default): the child's stdout goes to emb's stdout and its
+  stderr to emb's stderr, byte for byte and kept apart; both are also
+  appended to the log file in arrival order. stdin is inherited, so piped
+  input reaches the task. The copy loop uses poll + os.readv into one reusable
+  buffer + os.write: no decoding, no per-line work.
+- TTY (`cmd.tty` and stdin is a terminal): pexpect runs the argv under a
+  pseudo-terminal, keystrokes pass through in raw mode, the window size is
+  set at start and on every SIGWINCH, the output is also logged.
+
+Process groups and Ctrl+C (piped mode). The child starts in a new session
+(so a new process group, pgid == its pid) and emb stays in the terminal's
+foreground group. So a terminal Ctrl+C reaches emb, not the child; emb
+forwards SIGINT to the child's whole group, then SIGTERM after
+`GRACE_TERM` seconds, then SIGKILL after `GRACE_KILL` more (a second Ctrl+C
+skips ahead), until no process of the group is left, and reports 128+signal
+(130 for Ctrl+C). SIGTERM and SIGHUP sent to emb are forwarded the same way.
+Trade-off: the child has no controlling terminal. Reading stdin works (a
+task doing `read x` on a terminal gets the line: only reads from one's own
+controlling terminal are subject to job control), but programs that open
+/dev/tty themselves (sudo or ssh password prompts, pagers) cannot: declare
+such tasks `interactive: true`, which runs them under a pseudo-terminal.
+
+When the child exits, whatever it wrote is drained and the run ends, even if
+a background process it started still holds the pipes open (as when the
+script runs directly on a terminal). That process is not killed, but its
+later output has nowhere to go.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from emb.errors import CannotStart
+from emb.executors import Command
+
+GRACE_TERM = 2.0  # seconds between the forwarded SIGINT and SIGTERM
+GRACE_KILL = 3.0  # seconds between SIGTERM and SIGKILL
+BUFFER_SIZE = 1 << 20
+PIPE_SIZE = 1 << 20  # ask the kernel for 1 MiB pipes: fewer, larger reads
+STDERR_TAIL = 8192
+KEEP_RUNS = 30  # log files kept per task (the oldest are removed)
+
+_FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    exit_code: int  # the child's code; 128+N when it (or emb) died of signal N
+    duration: float  # seconds
+    log_path: Path
+    stderr_tail: bytes = b""  # last bytes of the child's stderr (of the terminal output under a TTY)
+    interrupted: bool = False  # emb received SIGINT/SIGTERM/SIGHUP and stopped the child
+
+
+# --------------------------------------------------------------------------- logs
+
+
+def log_path_for(monorepo, task_id: str) -> Path:
+    """A new, unique log file for one run of `task_id`; the stable link now points to it.
+
+    Layout under `<state_dir>/logs/tasks/`:
+        api__migrate/20260509T073512.123456Z-4242.log   one file per run (created here)
+        api__migrate.log -> api__migrate/<latest run>    replaced atomically per run
+    """
+    logs = monorepo.state_dir / "logs" / "tasks"
+    name = sanitize_task_id(task_id)
+    runs = logs / name
+    try:
+        runs.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise CannotStart(f"cannot create the log folder {runs}: {err.strerror}") from None
+    now = time.time()
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}Z"
+    path = _create_unique(runs, f"{stamp}-{os.getpid()}")
+    _point_link(logs / f"{name}.log", os.path.join(name, path.name))
+    _prune(runs, KEEP_RUNS)
+    return path
+
+
+def sanitize_task_id(task_id: str) -> str:
+    """`api:migrate` -> `api__migrate`; anything else unsafe in a file name -> `_`."""
+    out = task_id.replace(":", "__")
+    out = "".join(c if c.isalnum() or c in "._-" else "_" for c in out)
+    return "_" + out if out.startswith(".") or not out else out
+
+
+def _create_unique(folder: Path, stem: str) -> Path:
+    for attempt in range(1000):
+        path = folder / (f"{stem}.log" if attempt == 0 else f"{stem}-{attempt}.log")
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+            return path
+        except FileExistsError:
+            continue
+    raise CannotStart(f"cannot create a log file in {folder}")
+
+
+def _point_link(link: Path, target: str) -> None:
+    """Make `link` a symlink to `target` atomically: readers see the old or the new run."""
+    tmp = link.with_name(f".{link.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        os.symlink(target, tmp)
+        os.replace(tmp, link)
+    except OSError:
+        pass  # a filesystem without symlinks: the per-run file is still there
+
+
+def _prune(folder: Path, keep: int) -> None:
+    try:
+        names = sorted(n for n in os.listdir(folder) if n.endswith(".log"))
+    except OSError:
+        return
+    for old in names[:-keep]:
+        try:
+            os.unlink(folder / old)
+        except OSError:
+            pass
+
+
+# --------------------------------------------------------------------------- running
+
+
+def run(cmd: Command, *, log_path: Path, quiet: bool = False) -> RunResult:
+    """Run `cmd`, streaming its output to the terminal (unless `quiet`) and to `log_path`.
+
+    `quiet` keeps the child's output out of the terminal (it still goes to
+    the log). Raises CannotStart when the program or the folder does not exist.
+    """
+    if cmd.tty and _isatty(0):
+        return _run_tty(cmd, log_path=log_path, quiet=quiet)
+    return _run_piped(cmd, log_path=log_path, quiet=quiet)
+
+
+def _isatty(fd: int) -> bool:
+    try:
+        return os.isatty(fd)
+    except OSError:
+        return False
+
+
+def _environment(cmd: Command) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(cmd.env)
+    return env
+
+
+def _spawn_error(cmd: Command, err: OSError) -> CannotStart:
+    if cmd.cwd is not None and not os.path.isdir(cmd.cwd):
+        return CannotStart(f"cannot run in {cmd.cwd}: no such folder")
+    if isinstance(err, FileNotFoundError):
+        return CannotStart(f"cannot run {cmd.argv[0]}: command not found", ["is it installed and on PATH?"])
+    return CannotStart(f"cannot run {cmd.argv[0]}: {err.strerror or err}")
+
+
+def _open_log(log_path: Path) -> int:
+    try:
+        return os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as err:
+        raise CannotStart(f"cannot write the log file {log_path}: {err.strerror}") from None
+
+
+def _run_piped(cmd: Command, *, log_path: Path, quiet: bool) -> RunResult:
+    log_fd = _open_log(log_path)
+    started = time.monotonic()
+    try:
+        try:
+            proc = subprocess.Popen(
+                cmd.argv,
+                cwd=cmd.cwd,
+                env=_environment(cmd),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as err:
+            raise _spawn_error(cmd, err) from None
+        pump = _Pump(proc, log_fd, quiet)
+        code = pump.run()
+        return RunResult(
+            exit_code=code,
+            duration=time.monotonic() - started,
+            log_path=log_path,
+            stderr_tail=bytes(pump.tail),
+            interrupted=pump.interrupted is not None,
+        )
+    finally:
+        os.close(log_fd)
+
+
+def _exit_code(returncode: int) -> int:
+    return 128 - returncode if returncode < 0 else returncode
+
+
+class _Pump:
+    """Copy a child's pipes to emb's stdout/stderr and the log; stop it on Ctrl+C."""
+
+    def __init__(self, proc: subprocess.Popen, log_fd: int, quiet: bool):
+        self.proc = proc
+        self.log_fd = log_fd
+        self.quiet = quiet
+        self.tail = bytearray()
+        self.interrupted: int | None = None  # the first forwarded signal
+        self.pending: list[int] = []
+        self.child_changed = True  # SIGCHLD seen (or unknown): check the child
+        self.escalation: list[tuple[float, int]] = []  # (when, signal) still to send
+        self.buffer = bytearray(BUFFER_SIZE)
+        self.view = memoryview(self.buffer)
+        out, err = proc.stdout.fileno(), proc.stderr.fileno()
+        self.target = {out: 1, err: 2}  # child pipe -> emb's fd
+        for fd in self.target:
+            _grow_pipe(fd)
+
+    # The signal handlers only record; the loop below acts. The wakeup fd makes
+    # poll() return as soon as a signal arrives.
+    def _on_signal(self, signum, frame):
+        if signum == signal.SIGCHLD:
+            self.child_changed = True
+        else:
+            self.pending.append(signum)
+
+    def run(self) -> int:
+        main_thread = threading.current_thread() is threading.main_thread()
+        wake_r = wake_w = None
+        saved: dict[int, object] = {}
+        old_wakeup = -1
+        if main_thread:
+            wake_r, wake_w = os.pipe()
+            os.set_blocking(wake_r, False)
+            os.set_blocking(wake_w, False)
+            for sig in (*_FORWARDED, signal.SIGCHLD):
+                saved[sig] = signal.signal(sig, self._on_signal)
+            old_wakeup = signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
+        try:
+            self._loop(wake_r, poll_child_every=None if main_thread else 0.1)
+            return self._finish()
+        finally:
+            if main_thread:
+                signal.set_wakeup_fd(old_wakeup)
+                for sig, handler in saved.items():
+                    signal.signal(sig, handler)
+                os.close(wake_r)
+                os.close(wake_w)
+            for stream in (self.proc.stdout, self.proc.stderr):
+                stream.close()
+
+    def _loop(self, wake_r: int | None, poll_child_every: float | None) -> None:
+        poller = select.poll()
+        open_fds = set(self.target)
+        for fd in open_fds:
+            poller.register(fd, select.POLLIN)
+        if wake_r is not None:
+            poller.register(wake_r, select.POLLIN)
+        # Runs until the pipes are closed and the child has exited (a child may
+        # close its stdout and keep running: Ctrl+C must still work then).
+        while open_fds or self.proc.returncode is None:
+            timeout = self._timeout(poll_child_every)
+            if not open_fds and wake_r is None:
+                timeout = poll_child_every
+            for fd, _event in poller.poll(None if timeout is None else timeout * 1000):
+                if fd == wake_r:
+                    _drain_wakeup(wake_r)
+                    continue
+                if not self._copy_once(fd):
+                    poller.unregister(fd)
+                    open_fds.discard(fd)
+            self._handle_signals()
+            if self.child_changed or poll_child_every is not None:
+                self.child_changed = False
+                if self.proc.poll() is not None:
+                    # The child is gone: take what it left in the pipes and stop,
+                    # even if a background process still holds them open.
+                    for fd in list(open_fds):
+                        self._drain(fd)
+                        poller.unregister(fd)
+                        open_fds.discard(fd)
+
+    def _timeout(self, poll_child_every: float | None) -> float | None:
+        waits = [poll_child_every] if poll_child_every is not None else []
+        if self.escalation:
+            waits.append(max(0.0, self.escalation[0][0] - time.monotonic()))
+        return min(waits) if waits else None
+
+    def _copy_once(self, fd: int) -> bool:
+        """Copy one read's worth from a child pipe; False at end of file."""
+        try:
+            n = os.readv(fd, [self.buffer])
+        except BlockingIOError:
+            return True
+        except OSError as err:
+            if err.errno == errno.EINTR:
+                return True
+            raise
+        if n == 0:
+            return False
+        data = self.view[:n]
+        _write_all(self.log_fd, data)
+        if self.target[fd] == 2:
+            self.tail += data
+            if len(self.tail) > 2 * STDERR_TAIL:
+                del self.tail[:-STDERR_TAIL]
+        if not self.quiet:
+            try:
+                _write_all(self.target[fd], data)
+            except BrokenPipeError:
+                # Whoever reads emb's output went away (`emb run x | head`):
+                # close the child's end too, so it gets SIGPIPE like in a pipeline.
+                return False
+        return True
+
+    def _drain(self, fd: int) -> None:
+        os.set_blocking(fd, False)
+        while self._copy_once(fd):
+            try:
+                if not select.select([fd], [], [], 0)[0]:
+                    return
+            except OSError:
+                return
+
+    # ---------------------------------------------------------------- Ctrl+C
+
+    def _handle_signals(self) -> None:
+        while self.pending:
+            signum = self.pending.pop(0)
+            if self.interrupted is None:
+                self.interrupted = signum
+                self._signal_group(signum)
+                now = time.monotonic()
+                self.escalation = [(now + GRACE_TERM, signal.SIGTERM), (now + GRACE_TERM + GRACE_KILL, signal.SIGKILL)]
+            elif self.escalation:
+                # Asked again: do not make the user wait for the grace period.
+                self._signal_group(self.escalation.pop(0)[1])
+        now = time.monotonic()
+        while self.escalation and self.escalation[0][0] <= now:
+            self._signal_group(self.escalation.pop(0)[1])
+
+    def _signal_group(self, signum: int) -> bool:
+        """Send `signum` to the child's process group; False when the group is empty."""
+        try:
+            os.killpg(self.proc.pid, signum)
+            return True
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True  # a member changed its uid (setuid program): it still exists
+
+    def _finish(self) -> int:
+        if self.interrupted is None:
+            return _exit_code(self.proc.returncode)
+        # Interrupted: keep escalating until the child and every process of its
+        # group are gone, so nothing is left behind.
+        while True:
+            self._handle_signals()
+            self.proc.poll()
+            if self.proc.returncode is not None:
+                if not _group_alive(self.proc.pid):
+                    break
+                if self.escalation and self.escalation[0][1] == signal.SIGTERM:
+                    # The task's own process is gone; what is left are background
+                    # processes that ignore SIGINT: no reason to wait for them.
+                    self._signal_group(self.escalation.pop(0)[1])
+            if not self.escalation and self.proc.returncode is not None:
+                # SIGKILL was sent; what remains can only be exiting processes.
+                deadline = time.monotonic() + 1.0
+                while _group_alive(self.proc.pid) and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                break
+            time.sleep(0.01)
+        return 128 + self.interrupted
+
+
+def _group_alive(pgid: int) -> bool:
+    """Does process group `pgid` still have a live (non-zombie) member?
+
+    An orphan that died stays a zombie until PID 1 reaps it, and some init
+    processes (containers, micro-VMs) take their time: on Linux, zombies
+    are told apart through /proc; elsewhere any member counts.
+    """
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return True
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses.
+        fields = stat[stat.rfind(b")") + 2:].split()
+        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] != b"Z":
+            return True
+    return False
+
+
+def _grow_pipe(fd: int) -> None:
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+    except (ImportError, AttributeError, OSError):
+        pass  # not Linux, or over /proc/sys/fs/pipe-max-size: the default size works too
+
+
+def _drain_wakeup(fd: int) -> None:
+    try:
+        while os.read(fd, 512):
+            pass
+    except BlockingIOError:
+        pass
+
+
+def _write_all(fd: int, data) -> None:
+    view = memoryview(data)
+    while view:
+        try:
+            written = os.write(fd, view)
+        except BlockingIOError:
+            # The output fd was left non-blocking by whoever started emb: wait for room.
+            select.select([], [fd], [])
+            continue
+        view = view[written:]
+
+
+# --------------------------------------------------------------------------- TTY
+
+
+def _terminal_size() -> tuple[int, int]:
+    for fd in (1, 0, 2):
+        try:
+            size = os.get_terminal_size(fd)
+            return size.lines, size.columns
+        except OSError:
+            continue
+    return 24, 80
+
+
+def _run_tty(cmd: Command, *, log_path: Path, quiet: bool) -> RunResult:
+    import pexpect  # only interactive runs pay for it
+
+    log_fd = _open_log(log_path)
+    started = time.monotonic()
+    tail = bytearray()
+
+    def keep(data: bytes) -> bytes:
+        _write_all(log_fd, data)
+        tail.extend(data)
+        if len(tail) > 2 * STDERR_TAIL:
+            del tail[:-STDERR_TAIL]
+        return b"" if quiet else data
+
+    try:
+        try:
+            child = pexpect.spawn(
+                cmd.argv[0],
+                list(cmd.argv[1:]),
+                cwd=None if cmd.cwd is None else str(cmd.cwd),
+                env=_environment(cmd),
+                dimensions=_terminal_size(),
+            )
+        except (pexpect.ExceptionPexpect, OSError) as err:
+            raise _spawn_error(cmd, err if isinstance(err, OSError) else FileNotFoundError(str(err))) from None
+
+        def resize(signum, frame):
+            if not child.closed:
+                child.setwinsize(*_terminal_size())
+
+        old_winch = signal.signal(signal.SIGWINCH, resize)
+        interrupted = False
+        try:
+            try:
+                child.interact(escape_character=None, output_filter=keep)
+            except KeyboardInterrupt:
+                # Only a signal sent to emb itself lands here: in raw mode the
+                # Ctrl+C key is a byte for the child, not a signal for emb.
+                interrupted = True
+            finally:
+                signal.signal(signal.SIGWINCH, old_winch)
+            if interrupted:
+                child.terminate(force=True)
+                code = 130
+            else:
+                _drain_tty(child.child_fd, keep)
+                child.wait()
+                code = 128 + child.signalstatus if child.signalstatus is not None else child.exitstatus
+        finally:
+            if not child.closed:
+                child.close(force=True)
+        return RunResult(
+            exit_code=code,
+            duration=time.monotonic() - started,
+            log_path=log_path,
+            stderr_tail=bytes(tail),
+            interrupted=interrupted,
+        )
+    finally:
+        os.close(log_fd)
+
+
+def _drain_tty(fd: int, keep) -> None:
+    """pexpect's interact loop stops when the child exits; its last output may still be unread."""
+    while True:
+        try:
+            ready = select.select([fd], [], [], 0.05)[0]
+            data = os.read(fd, BUFFER_SIZE) if ready else b""
+        except OSError:  # EIO: the pseudo-terminal is closed (Linux's end of file)
+            return
+        if not data:
+            return
+        out = keep(data)
+        if out:
+            _write_all(1, out)
