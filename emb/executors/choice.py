@@ -91,7 +91,8 @@ def choose_for_pre_task(task: Task, requested: str | None, is_service: IsService
     command line get the strict rule of `choose_executor`.
     """
     lazy = _Lazy(is_service)
-    if requested is not None and requested in _allowed(task, lazy):
+    _check_declared(task)
+    if requested is not None and requested in EXECUTOR_NAMES and _is_allowed(task, requested, lazy):
         return requested
     return choose_executor(task, None, lazy)
 
@@ -102,13 +103,9 @@ def _check_requested(task: Task, requested: str, is_service: _Lazy) -> str:
             f"unknown executor {requested!r}",
             [f"executors: {', '.join(EXECUTOR_NAMES)}"],
         )
-    # `-x local` on a component task without an `executors` list is always
-    # allowed: answer without asking Docker whether the component is a service.
-    if task.executors is None and task.component is not None and requested != "container":
+    if _is_allowed(task, requested, is_service):
         return requested
     allowed = _allowed(task, is_service)
-    if requested in allowed:
-        return requested
     hints = []
     if task.component is None and requested in NEEDS_COMPONENT:
         hints.append(PROJECT_TASK_HINT)
@@ -143,6 +140,16 @@ def _check_declared(task: Task) -> None:
             f"({', '.join(task.executors)})",
             ["add it to `executors`, or remove `executor`"],
         )
+
+
+def _is_allowed(task: Task, name: str, is_service: _Lazy) -> bool:
+    """`name in _allowed(task)`, asking Docker only when the answer depends on it
+    (`-x local` or `-x kubernetes` on a component task never does)."""
+    if task.executors is not None:
+        return name in task.executors
+    if task.component is None:
+        return name == "local"
+    return name != "container" or is_service()
 
 
 def _usable(task: Task, name: str, is_service: _Lazy) -> bool:
