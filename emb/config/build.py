@@ -3,7 +3,6 @@ checking what a schema cannot: `pre` names existing tasks, executors agree."""
 
 from __future__ import annotations
 
-import difflib
 import os
 from pathlib import Path
 from types import MappingProxyType
@@ -107,6 +106,8 @@ def check_tasks(tasks: dict[str, Task], paths: dict[str, tuple], origins: Origin
         for i, ref in enumerate(task.pre):
             if ref in tasks or (task.component and f"{task.component}:{ref}" in tasks) or ref in names:
                 continue
+            import difflib
+
             close = difflib.get_close_matches(ref, [*tasks, *names], n=1, cutoff=0.6)
             raise origins.error(
                 path + ("pre", i), f"task {task.id}: pre '{ref}' names no task",

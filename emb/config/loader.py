@@ -16,12 +16,18 @@ from emb.config.find import find_config_file
 from emb.config.flavors import apply_flavor
 from emb.config.merge import FlavorSource, merge_components
 from emb.config.plugins import PluginRun, run_plugins
-from emb.config.validate import schema_bytes, validate
+from emb.config.schemafiles import schema_bytes
 from emb.config.where import Origins, config_error
-from emb.config.yamlio import read_mapping
+from emb.config.yamlio import ParseCache, read_mapping
 from emb.model import Monorepo
 
 EMB_HINT = "start it with: project: {name: myapp}  (see `emb config schema`)"
+
+
+def validate(kind, data, error) -> None:
+    from emb.config.validate import validate as run  # only on a validation-cache miss
+
+    run(kind, data, error)
 
 
 def load_monorepo(root: str | os.PathLike | None = None, flavor: str | None = None,
@@ -33,7 +39,9 @@ def load_monorepo(root: str | os.PathLike | None = None, flavor: str | None = No
     flavor = flavor or None
 
     config_file = find_config_file(root, cwd, environ)
-    raw, doc = read_mapping(config_file, "the configuration", EMB_HINT)
+    cache_dir = config_file.parent / ".emb" / "cache"
+    parsed = ParseCache(cache_dir / "parsed.marshal")
+    raw, doc = read_mapping(config_file, "the configuration", EMB_HINT, parsed)
     origins = Origins(config_file)
 
     def emb_error(path, message, hints=(), key=False):
@@ -41,7 +49,7 @@ def load_monorepo(root: str | os.PathLike | None = None, flavor: str | None = No
 
     # Validate .emb.yml before using any of it (plugins read their config from it).
     schemas = schema_bytes()
-    validated = ValidationCache(config_file.parent / ".emb" / "cache")
+    validated = ValidationCache(cache_dir)
     emb_key = cache.Fingerprint(__version__, schemas, raw).hexdigest()
     if not validated.has(emb_key):
         validate("emb", doc, emb_error)
@@ -54,8 +62,9 @@ def load_monorepo(root: str | os.PathLike | None = None, flavor: str | None = No
     if not root_dir.is_dir():
         raise emb_error(("project", "rootDir"), f"folder {root_dir} does not exist")
 
-    run = PluginRun(root=root_dir, environ=environ, origins=origins)
+    run = PluginRun(root=root_dir, environ=environ, origins=origins, parse_cache=parsed)
     run_plugins(doc.get("plugins") or [], run, expander.tree)
+    parsed.save()  # now, before merging and patching share and change the parsed data
 
     # Everything the merged, flavored document depends on, for the second cache key.
     fingerprint = cache.Fingerprint(__version__, schemas, raw, flavor or "", *run.fingerprint_parts)

@@ -18,21 +18,22 @@ separately, with the file they came from, for emb.config.flavors.
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
 from pathlib import Path
 
 from emb.config.plugins import Found
 from emb.config.where import Origins, display
 
 
-@dataclass
 class FlavorSource:
     """The `flavors:` mapping of one file, for one component (or the project if component is None)."""
 
-    component: str | None
-    flavors: dict
-    file: Path
-    file_path: tuple  # path of the `flavors` mapping inside that file
+    __slots__ = ("component", "flavors", "file", "file_path")
+
+    def __init__(self, component: str | None, flavors: dict, file: Path, file_path: tuple):
+        self.component = component
+        self.flavors = flavors
+        self.file = file
+        self.file_path = file_path  # path of the `flavors` mapping inside that file
 
 
 def normalize_folder(folder: str) -> str:

@@ -12,34 +12,42 @@ Plugins only discover things; merging them into components is emb.config.merge.
 from __future__ import annotations
 
 import fnmatch
+import glob
 import os
-from dataclasses import dataclass, field
+import posixpath
 from pathlib import Path
 from typing import Any, Callable, MutableMapping
 
 from emb.config.where import Origins
-from emb.config.yamlio import read_mapping
+from emb.config.yamlio import ParseCache, read_mapping
 
 EMBFILE_HINT = "an Embfile holds a component's keys: description, kubernetes, tasks, flavors"
 
 
-@dataclass
 class Found:
-    """A component folder a plugin found."""
+    """A component folder a plugin found. (Plain classes, not dataclasses: each
+    @dataclass costs about a millisecond of start-up.)"""
 
-    folder: str  # relative to the monorepo root, posix ("." for the root itself)
-    file: Path  # the file that made it a component (Dockerfile or Embfile)
-    data: dict | None = None  # the Embfile's content (None for autodocker)
+    __slots__ = ("folder", "file", "data")
+
+    def __init__(self, folder: str, file: Path, data: dict | None = None):
+        self.folder = folder  # relative to the monorepo root, posix ("." for the root itself)
+        self.file = file  # the file that made it a component (Dockerfile or Embfile)
+        self.data = data  # the Embfile's content (None for autodocker)
 
 
-@dataclass
 class PluginRun:
-    root: Path
-    environ: MutableMapping[str, str]
-    origins: Origins
-    found: list[Found] = field(default_factory=list)
-    embfiles: list[tuple[Path, bytes, dict]] = field(default_factory=list)  # for validation
-    fingerprint_parts: list[str] = field(default_factory=list)
+    """What plugins read (root, environment) and what they found."""
+
+    def __init__(self, root: Path, environ: MutableMapping[str, str], origins: Origins,
+                 parse_cache: ParseCache | None = None):
+        self.root = root
+        self.environ = environ
+        self.origins = origins
+        self.parse_cache = parse_cache
+        self.found: list[Found] = []
+        self.embfiles: list[tuple[Path, bytes, dict]] = []  # for validation
+        self.fingerprint_parts: list[str] = []  # what was found, for the validation cache key
 
 
 def run_plugins(plugins: list, run: PluginRun, expand: Callable[[Any, tuple], Any]) -> None:
@@ -56,18 +64,17 @@ def _globs(value: Any, default: list[str]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def _matches(run: PluginRun, patterns: list[str], path: tuple) -> list[Path]:
-    """Files under the root matching any pattern, sorted, skipping hidden folders (.git, .emb)."""
-    hits: set[Path] = set()
-    for i, pattern in enumerate(patterns):
-        try:
-            for hit in run.root.glob(pattern):
-                rel = hit.relative_to(run.root).parts
-                if not any(part.startswith(".") for part in rel[:-1]) and hit.is_file():
-                    hits.add(hit)
-        except (ValueError, NotImplementedError) as exc:
-            raise run.origins.error(path + ("glob",), f"invalid glob '{pattern}': {exc}",
-                                    ["globs are relative to the monorepo root, e.g. */Dockerfile"]) from None
+def _matches(run: PluginRun, patterns: list[str], path: tuple) -> list[str]:
+    """Files under the root matching any pattern (posix paths relative to the root),
+    sorted. Hidden folders (.git, .emb) are not searched: glob's `*` skips them."""
+    hits: set[str] = set()
+    for pattern in patterns:
+        if os.path.isabs(pattern) or ".." in pattern.split("/"):
+            raise run.origins.error(path + ("glob",), f"invalid glob '{pattern}': it must stay inside the monorepo",
+                                    ["globs are relative to the monorepo root, e.g. */Dockerfile"])
+        for hit in glob.glob(pattern, root_dir=run.root, recursive=True):
+            if os.path.isfile(os.path.join(run.root, hit)):
+                hits.add(hit.replace(os.sep, "/"))
     return sorted(hits)
 
 
@@ -76,17 +83,17 @@ def _ignored(folder: str, file_rel: str, ignore: list[str]) -> bool:
                fnmatch.fnmatchcase(folder + "/", g) for g in ignore)
 
 
-def _folder(run: PluginRun, file: Path) -> str:
-    return file.parent.relative_to(run.root).as_posix() or "."
+def _folder(file_rel: str) -> str:
+    return posixpath.dirname(file_rel) or "."
 
 
 def autodocker(config: dict | None, run: PluginRun, path: tuple) -> None:
     config = config or {}
     ignore = _globs(config.get("ignore"), [])
-    for file in _matches(run, _globs(config.get("glob"), ["*/Dockerfile"]), path):
-        folder = _folder(run, file)
-        if not _ignored(folder, file.relative_to(run.root).as_posix(), ignore):
-            run.found.append(Found(folder, file))
+    for rel in _matches(run, _globs(config.get("glob"), ["*/Dockerfile"]), path):
+        folder = _folder(rel)
+        if not _ignored(folder, rel, ignore):
+            run.found.append(Found(folder, run.root / rel))
             run.fingerprint_parts.append("autodocker:" + folder)
 
 
@@ -94,15 +101,16 @@ def embfiles(config: dict | None, run: PluginRun, path: tuple) -> None:
     config = config or {}
     ignore = _globs(config.get("ignore"), [])
     seen: dict[str, Path] = {}
-    for file in _matches(run, _globs(config.get("glob"), ["*/Embfile.yml", "*/Embfile.yaml"]), path):
-        folder = _folder(run, file)
-        if _ignored(folder, file.relative_to(run.root).as_posix(), ignore):
+    for rel in _matches(run, _globs(config.get("glob"), ["*/Embfile.yml", "*/Embfile.yaml"]), path):
+        folder = _folder(rel)
+        if _ignored(folder, rel, ignore):
             continue
+        file = run.root / rel
         if folder in seen:
             raise run.origins.error(path, f"two Embfiles in folder {folder}: {seen[folder].name} and {file.name}",
                                     ["keep one of them"])
         seen[folder] = file
-        raw, data = read_mapping(file, "the Embfile", EMBFILE_HINT)
+        raw, data = read_mapping(file, "the Embfile", EMBFILE_HINT, run.parse_cache)
         run.found.append(Found(folder, file, data))
         run.embfiles.append((file, raw, data))
         run.fingerprint_parts.append("embfile:" + folder)

@@ -1,0 +1,68 @@
+"""`emb components`: name, folder, Compose service?, how its pods are found."""
+
+from __future__ import annotations
+
+import click
+
+from emb.cli.common import pass_globals, print_json, table
+
+
+def compose_services(monorepo) -> frozenset[str]:
+    """The project's Compose services (emb.compose returns an empty set without
+    running docker when the project has no Compose file)."""
+    try:
+        from emb.compose import compose_services as services
+    except ImportError:  # the compose layer is optional for listing
+        return frozenset()
+    return frozenset(services(monorepo))
+
+
+def kubernetes_target(component, settings) -> dict:
+    from emb.model import pod_source
+
+    kind, value = pod_source(component, settings)
+    record = {kind: value}
+    if component.kubernetes.container:
+        record["container"] = component.kubernetes.container
+    return record
+
+
+def kubernetes_text(target: dict) -> str:
+    text = f"deployment/{target['deployment']}" if "deployment" in target else f"-l {target['selector']}"
+    return text + (f" -c {target['container']}" if "container" in target else "")
+
+
+@click.command(short_help="List the components of the monorepo.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of components.")
+@pass_globals
+def components(globals_, as_json: bool):
+    """List the components: NAME, FOLDER, COMPOSE (is it a Compose service?),
+    KUBERNETES (the Deployment or label selector its pods are found by, and
+    the container when set)."""
+    from emb.model import effective_kubernetes
+
+    monorepo = globals_.monorepo()
+    services = compose_services(monorepo) if monorepo.components else frozenset()
+    settings = effective_kubernetes(monorepo)
+    records = []
+    for c in monorepo.components.values():
+        records.append({
+            "name": c.name,
+            "folder": c.rel_dir,
+            "path": str(c.root_dir),
+            "description": c.description,
+            "compose_service": c.name in services,
+            "kubernetes": kubernetes_target(c, settings),
+            "tasks": list(c.tasks),
+        })
+    if as_json:
+        print_json(records)
+        return 0
+    if not records:
+        click.echo("no components (declare them under `components:`, or use the autodocker/embfiles plugins)",
+                   err=True)
+        return 0
+    rows = [(r["name"], r["folder"], "yes" if r["compose_service"] else "no", kubernetes_text(r["kubernetes"]))
+            for r in records]
+    click.echo(table(["NAME", "FOLDER", "COMPOSE", "KUBERNETES"], rows))
+    return 0

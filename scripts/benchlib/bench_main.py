@@ -1,0 +1,432 @@
+"""scripts/bench: what emb costs on top of the tools it runs.
+
+Each row is the median of several runs, with its baseline (the same work done
+without emb) measured alternately in the same run. Sections that need Docker
+or the Kubernetes API simulator are skipped, with the reason, when those are
+unavailable. Prints the table and writes it to docs/performance.md.
+
+    python scripts/benchlib/bench_main.py [--quick] [--no-write] [--only NAME ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import os
+import platform
+import shlex
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from timing import (  # noqa: E402  (this folder is not a package)
+    BenchError, Row, compare, fmt_value, interleaved, ratio_at_most, skipped, time_once, under,
+)
+
+TOP = Path(__file__).resolve().parents[2]
+EXAMPLE = TOP / "examples" / "production-ready"
+PERF_MD = TOP / "docs" / "performance.md"
+STREAM_BYTES = 200 * 1024 * 1024
+# 63 characters + newline: a realistic log line, and 64 divides STREAM_BYTES.
+STREAM_LINE = "emb bench: the quick brown fox jumps over the lazy dog 0123456"
+
+
+def emb_argv(*args: str) -> list[str]:
+    """The installed console script, as users run it (falls back to python -m emb)."""
+    exe = shutil.which("emb", path=str(Path(sys.executable).parent)) or shutil.which("emb")
+    return [exe, *args] if exe else [sys.executable, "-m", "emb", *args]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EMB_", "K8S_"))}
+    env["NO_COLOR"] = "1"
+    env.update(extra)
+    return env
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+# --- monorepos ----------------------------------------------------------------------------------
+
+def components_monorepo(root: Path, count: int, tasks_each: int = 5) -> Path:
+    """`count` components found by the embfiles plugin, each with a `tasks_each`-task Embfile."""
+    files = {".emb.yml": "project: {name: bench}\nplugins: [embfiles]\n"}
+    for i in range(count):
+        tasks = "".join(
+            f"  task{t}:\n    description: Task {t} of component {i}\n"
+            f"    executor: local\n    vars: {{N: \"{t}\"}}\n    script: echo {i}-{t}\n"
+            for t in range(tasks_each)
+        )
+        files[f"c{i:04d}/Embfile.yml"] = f"description: Component {i}\ntasks:\n{tasks}"
+    return write(root, files)
+
+
+def local_monorepo(root: Path) -> Path:
+    script = f"yes '{STREAM_LINE}' | head -c {STREAM_BYTES}"
+    return write(root, {".emb.yml": (
+        "project: {name: bench}\n"
+        "tasks:\n"
+        "  noop: {script: 'true'}\n"
+        f"  stream: {{script: \"{script}\"}}\n"
+    )})
+
+
+# --- sections -----------------------------------------------------------------------------------
+
+def bench_startup(runs: int) -> list[Row]:
+    env = clean_env()
+    return [compare(
+        "`emb --help` (start-up)", emb_argv("--help"), [sys.executable, "-c", "pass"],
+        runs=runs, env=env, baseline_what="`python -c pass`", goal="< 150 ms", judge=under(0.150),
+    )]
+
+
+def bench_tasks(runs: int, work: Path) -> list[Row]:
+    rows = []
+    env = clean_env()
+    small = components_monorepo(work / "c20", 20)
+    rows.append(compare(
+        "`emb tasks`, 20 components", emb_argv("-C", str(small), "tasks"),
+        [sys.executable, "-c", "pass"], runs=runs, env=env,
+        baseline_what="`python -c pass`", goal="< 150 ms", judge=under(0.150),
+    ))
+    big = components_monorepo(work / "c1000", 1000)
+    # The first load validates the schema and fills the validation cache; time it on its own.
+    cold = time_once(emb_argv("-C", str(big), "tasks"), env=env)
+    row = compare(
+        "`emb tasks`, 1,000 components × 5 tasks", emb_argv("-C", str(big), "tasks"),
+        ["cat", *(str(p) for p in sorted(big.glob("*/Embfile.yml")))],
+        runs=max(3, runs // 2), env=env, baseline_what="`cat` of the 1,000 Embfiles",
+        goal="< 1.5 s", judge=under(1.5),
+    )
+    row.unit = "s"
+    row.note = f"first (cold, validating) run: {cold:.2f} s"
+    row.ok = row.ok and cold < 1.5
+    rows.append(row)
+    return rows
+
+
+def bench_local(runs: int, work: Path) -> list[Row]:
+    root = local_monorepo(work / "local")
+    env = clean_env()
+    return [compare(
+        "trivial local task: `emb run noop`", emb_argv("-C", str(root), "run", "noop"),
+        ["sh", "-c", "true"], runs=runs, env=env,
+        baseline_what="`sh -c true`", goal="< 150 ms", judge=under(0.150),
+    )]
+
+
+def _latest_log_bytes(root: Path) -> int:
+    logs = [p for p in (root / ".emb").rglob("*") if p.is_file() and "logs" in p.parts]
+    if not logs:
+        return 0
+    newest = max(logs, key=lambda p: p.stat().st_mtime)
+    return newest.stat().st_size
+
+
+def bench_streaming(runs: int, work: Path) -> list[Row]:
+    """Both sides write into a pipe read by `cat > /dev/null` (what `emb run x | grep ...`
+    or a CI log collector sees); writing to /dev/null directly would measure nothing
+    but the kernel discarding bytes, which no consumer of a task's output does."""
+    root = local_monorepo(work / "stream")
+    env = clean_env()
+    script = f"yes '{STREAM_LINE}' | head -c {STREAM_BYTES}"
+    emb_cmd = " ".join(shlex.quote(a) for a in emb_argv("-C", str(root), "run", "stream"))
+    log_sizes: list[int] = []
+
+    def through_emb() -> float:
+        elapsed = time_once(["bash", "-o", "pipefail", "-c", f"{emb_cmd} | cat > /dev/null"], env=env)
+        log_sizes.append(_latest_log_bytes(root))
+        return elapsed
+
+    def direct() -> float:
+        return time_once(["bash", "-o", "pipefail", "-c", f"sh -c {shlex.quote(script)} | cat > /dev/null"],
+                         env=env)
+
+    ours, theirs = interleaved(through_emb, direct, runs=runs, warmup=0)
+    row = Row(
+        what="streaming 200 MiB of task output into a pipe (+ emb's log file)",
+        median=STREAM_BYTES / statistics.median(ours), baseline=STREAM_BYTES / statistics.median(theirs),
+        unit="MB/s", goal="≥ 70% of direct", baseline_what="`sh -c` directly into the same pipe",
+        samples=ours, baseline_samples=theirs,
+    )
+    complete = all(size >= STREAM_BYTES for size in log_sizes)
+    row.ok = row.ratio is not None and row.ratio >= 0.70 and complete
+    row.note = (f"log held all {STREAM_BYTES:,} bytes on every run" if complete
+                else f"log sizes {log_sizes}: output LOST")
+    return [row]
+
+
+# --- docker -------------------------------------------------------------------------------------
+
+def _docker_reason() -> str | None:
+    if not shutil.which("docker"):
+        return "docker is not installed"
+    if subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
+        return "no Docker daemon answers (scripts/bench starts one when it can)"
+    if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode != 0:
+        return "Docker Compose v2 is not installed"
+    if not Path("/bin/busybox").is_file():
+        return "no static /bin/busybox to build the image from (apt install busybox-static)"
+    return None
+
+
+def bench_container(runs: int, work: Path) -> list[Row]:
+    what = "container exec: `emb run` (container) vs `docker compose exec -T`"
+    reason = _docker_reason()
+    if reason:
+        return [skipped(what, reason, "ratio ≤ 1.3")]
+    image = "emb-bench/busybox:local"
+    ctx = work / "image"
+    ctx.mkdir()
+    shutil.copy("/bin/busybox", ctx / "busybox")
+    (ctx / "Dockerfile").write_text(
+        'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n'
+    )
+    subprocess.run(["docker", "build", "-q", "-t", image, str(ctx)], check=True, capture_output=True)
+    root = write(work / "compose", {
+        ".emb.yml": (
+            "project: {name: bench}\n"
+            "components:\n  svc:\n    tasks:\n      noop: {script: 'true', executors: [container]}\n"
+        ),
+        "svc/.keep": "",
+        "docker-compose.yml": (
+            f"services:\n  svc:\n    image: {image}\n    pull_policy: never\n    init: true\n"
+            "    command: [sh, -c, 'while true; do sleep 5; done']\n"
+        ),
+    })
+    env = clean_env(COMPOSE_PROJECT_NAME=f"emb-bench-{os.getpid()}")
+    subprocess.run(["docker", "compose", "up", "-d"], cwd=root, env=env, check=True, capture_output=True)
+    try:
+        return [compare(
+            what, emb_argv("run", "svc:noop"), ["docker", "compose", "exec", "-T", "svc", "sh", "-c", "true"],
+            runs=runs, env=env, cwd=root, baseline_what="`docker compose exec -T svc sh -c true`",
+            goal="ratio ≤ 1.3", judge=ratio_at_most(1.3),
+        )]
+    finally:
+        subprocess.run(["docker", "compose", "down", "-t", "1"], cwd=root, env=env, capture_output=True)
+
+
+# --- kubernetes ---------------------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_kubesim(manifests: Path, work: Path) -> tuple[subprocess.Popen, Path]:
+    """Start tests/kubesim on a free port; returns (process, kubeconfig). Caller stops it."""
+    kubeconfig = work / "kubeconfig"
+    log = open(work / "kubesim.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.kubesim", "--manifests", str(manifests),
+         "--port", str(_free_port()), "--kubeconfig", str(kubeconfig)],
+        cwd=TOP, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+    )
+    env = clean_env(KUBECONFIG=str(kubeconfig))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        if kubeconfig.exists() and subprocess.run(
+            ["kubectl", "get", "namespaces"], env=env, capture_output=True
+        ).returncode == 0:
+            return proc, kubeconfig
+        time.sleep(0.2)
+    proc.kill()
+    proc.wait()
+    raise BenchError("the simulator did not start: " + (work / "kubesim.log").read_text()[-500:])
+
+
+def bench_kubernetes(runs: int, work: Path) -> list[Row]:
+    what = "kubernetes exec: `emb run` (kubernetes) vs `kubectl exec` (simulated API server)"
+    goal = "ratio ≤ 1.6"
+    if not shutil.which("kubectl"):
+        return [skipped(what, "kubectl is not installed", goal)]
+    try:
+        import aiohttp  # noqa: F401  (the simulator's only dependency)
+    except ImportError:
+        return [skipped(what, "the simulator needs aiohttp (pip install -e '.[test]')", goal)]
+    proc, kubeconfig = start_kubesim(EXAMPLE / "k8s", work)
+    try:
+        env = clean_env(KUBECONFIG=str(kubeconfig))
+        root = write(work / "kube", {
+            ".emb.yml": (
+                "project: {name: bench}\nkubernetes: {namespace: staging}\n"
+                "components:\n  api:\n    tasks:\n      noop: {script: 'true', executors: [kubernetes]}\n"
+            ),
+            "api/.keep": "",
+        })
+        pod = subprocess.run(
+            ["kubectl", "get", "pods", "-n", "staging", "-l", "app.kubernetes.io/name=api",
+             "-o", "jsonpath={.items[0].metadata.name}"],
+            env=env, capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        return [compare(
+            what, emb_argv("run", "api:noop"),
+            ["kubectl", "--namespace", "staging", "exec", "-i", pod, "-c", "api", "--", "sh", "-c", "true"],
+            runs=runs, env=env, cwd=root, baseline_what="`kubectl exec -i POD -c api -- sh -c true`",
+            goal=goal, judge=ratio_at_most(1.6),
+        )]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+SECTIONS = {
+    "startup": bench_startup,
+    "tasks": bench_tasks,
+    "local": bench_local,
+    "streaming": bench_streaming,
+    "container": bench_container,
+    "kubernetes": bench_kubernetes,
+}
+
+
+# --- output -------------------------------------------------------------------------------------
+
+HEADERS = ("what", "median", "baseline median", "ratio", "goal", "result")
+
+
+def cells(row: Row) -> tuple[str, ...]:
+    if row.skipped:
+        return (row.what, "—", "—", "—", row.goal, row.note)
+    ratio = f"{row.ratio:.2f}" if row.ratio is not None else "—"
+    baseline = fmt_value(row.baseline, row.unit)
+    if row.baseline_what:
+        baseline = f"{baseline} ({row.baseline_what})"
+    result = {True: "ok", False: "MISSED", None: ""}[row.ok]
+    if row.note:
+        result = f"{result}; {row.note}" if result else row.note
+    return (row.what, fmt_value(row.median, row.unit), baseline, ratio, row.goal, result)
+
+
+def markdown_table(rows: list[Row]) -> str:
+    lines = ["| " + " | ".join(HEADERS) + " |", "|" + "|".join("---" for _ in HEADERS) + "|"]
+    for row in rows:
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells(row)) + " |")
+    return "\n".join(lines)
+
+
+def plain_table(rows: list[Row]) -> str:
+    table = [HEADERS, *(cells(r) for r in rows)]
+    widths = [max(len(r[i]) for r in table) for i in range(len(HEADERS))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in table)
+
+
+def machine() -> str:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{os.cpu_count()} CPUs{' (' + cpu + ')' if cpu else ''}, "
+            f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
+
+
+def performance_md(rows: list[Row], runs: int) -> str:
+    today = _dt.date.today().isoformat()
+    return f"""# Performance
+
+What emb costs on top of the tools it runs. Each number is the median of
+{runs} runs (fewer for the 1,000-component load and 3 for streaming), and each
+baseline — the same work without emb — was measured in the same run,
+alternating with emb, so both saw the same machine state.
+
+{markdown_table(rows)}
+
+Measured on {today}: {machine()}.
+Regenerate this page with `scripts/bench` (it rewrites `docs/performance.md`).
+
+## What is measured
+
+- **Start-up**: `emb --help`, against the bare Python interpreter start-up.
+  emb imports its heavy dependencies (jsonschema, pexpect, plumbum, jsonpatch)
+  only in the commands that use them.
+- **`emb tasks`** on generated monorepos whose components are found by the
+  `embfiles` plugin, each with a 5-task `Embfile.yml`. Schema validation runs on
+  the first load and its result is cached under `.emb/cache/` (keyed by the
+  files' contents), so the median is a warm load; the cold first run is noted.
+- **Trivial local task**: `emb run noop` (`script: 'true'`) against `sh -c true`.
+  This is emb's whole fixed cost: start-up, loading `.emb.yml`, planning,
+  the log file, and the child process.
+- **Streaming**: a task printing 200 MiB of 64-byte lines into a pipe read by
+  `cat > /dev/null`, against the same `sh -c` pipeline writing into the same
+  kind of pipe directly. emb reads the output, writes it to its stdout and to
+  the run's log file; the row also verifies the log holds every byte. (Written
+  straight to `/dev/null`, the direct pipeline measures only the kernel
+  discarding bytes, which no real consumer of a task's output does.)
+- **Container exec**: `emb run svc:noop` against `docker compose exec -T svc sh -c true`
+  on a running service (a busybox image built from scratch).
+- **Kubernetes exec**: `emb run api:noop` against `kubectl exec -i POD -c api -- sh -c true`
+  with the pod name known in advance; emb also looks the pod up, which is
+  part of what it costs. The API server is `tests/kubesim` (simulated), so the
+  network is the loopback: on a real cluster the fixed costs weigh less.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=11, help="runs per measurement (default 11)")
+    parser.add_argument("--quick", action="store_true", help="5 runs, for a fast look")
+    parser.add_argument("--no-write", action="store_true", help="do not rewrite docs/performance.md")
+    parser.add_argument("--only", nargs="+", choices=list(SECTIONS), help="run only these sections")
+    args = parser.parse_args(argv)
+    runs = 5 if args.quick else args.runs
+    names = args.only or list(SECTIONS)
+
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="emb-bench.") as tmp:
+        for name in names:
+            print(f"bench: {name} ...", file=sys.stderr, flush=True)
+            work = Path(tmp) / name
+            work.mkdir()
+            section_runs = 3 if name == "streaming" else runs
+            try:
+                if name == "startup":
+                    new = SECTIONS[name](section_runs)
+                else:
+                    new = SECTIONS[name](section_runs, work)
+            except (BenchError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+                detail = getattr(exc, "stderr", None)
+                detail = detail.decode(errors="replace").strip()[-300:] if isinstance(detail, bytes) else str(exc)
+                print(f"bench: {name} FAILED: {detail}", file=sys.stderr)
+                new = [Row(what=name, note=f"FAILED: {detail.splitlines()[-1] if detail else exc}", ok=False)]
+            for row in new:
+                print(f"  {row.what}: {cells(row)[1]} (baseline {cells(row)[2]})", file=sys.stderr)
+            rows.extend(new)
+
+    print()
+    print(plain_table(rows))
+    if not args.no_write and not args.only:
+        PERF_MD.write_text(performance_md(rows, runs))
+        print(f"\nbench: wrote {PERF_MD.relative_to(TOP)}")
+    missed = [r.what for r in rows if r.ok is False]
+    if missed:
+        print(f"bench: {len(missed)} goal(s) missed or failed: " + "; ".join(missed), file=sys.stderr)
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
