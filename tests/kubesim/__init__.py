@@ -1,1 +1,4 @@
-"""A Kubernetes API simulator that the real kubectl talks to (test infrastructure only)."""
+"""A Kubernetes API server simulator for driving the real kubectl in tests.
+
+Test infrastructure only: nothing under emb/ may import it. See README.md.
+"""

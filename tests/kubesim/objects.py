@@ -1,0 +1,306 @@
+"""Builders for the JSON objects the simulator stores: realistic enough for kubectl and emb.
+
+Pods carry what a client that picks "the first Ready, not terminating, oldest pod"
+reads: creationTimestamp, uid, ownerReferences, status.phase, conditions,
+containerStatuses (ready, restartCount, state) and deletionTimestamp.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+import json
+import random
+import uuid
+from typing import Any, Iterable, Mapping
+
+# The alphabet Kubernetes uses for generated name suffixes (no vowels, no 0/1/3).
+NAME_ALPHABET = "bcdfghjkmnpqrstvwxz2456789"
+NODE_NAME = "kubesim-node"
+HASH_LABEL = "pod-template-hash"
+DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
+# Simulator-only pod annotation: lines a container has "printed" at start (its log).
+LOG_ANNOTATION = "kubesim.emb.dev/log"
+
+_rng = random.Random()
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def utcnow_nanos() -> str:
+    """RFC 3339 with nanoseconds (log timestamps)."""
+    now = dt.datetime.now(dt.timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.%f") + "000Z"
+
+
+def timestamp(when: dt.datetime | None = None) -> str:
+    """RFC 3339 with second precision, as metadata timestamps are."""
+    when = when or utcnow()
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_timestamp(text: str) -> dt.datetime:
+    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+
+
+def as_timestamp(value: dt.datetime | str | None) -> str:
+    if value is None:
+        return timestamp()
+    if isinstance(value, str):
+        return timestamp(dt.datetime.fromisoformat(value.replace("Z", "+00:00")))
+    return timestamp(value)
+
+
+def random_suffix(length: int = 5) -> str:
+    return "".join(_rng.choice(NAME_ALPHABET) for _ in range(length))
+
+
+def template_hash(template: Mapping[str, Any]) -> str:
+    """A stable 10-character hash of a pod template (the pod-template-hash label)."""
+    digest = hashlib.sha256(json.dumps(template, sort_keys=True).encode()).digest()
+    number = int.from_bytes(digest[:8], "big")
+    chars = []
+    for _ in range(10):
+        number, rem = divmod(number, len(NAME_ALPHABET))
+        chars.append(NAME_ALPHABET[rem])
+    return "".join(chars)
+
+
+def new_uid() -> str:
+    return str(uuid.uuid4())
+
+
+def owner_reference(owner: Mapping[str, Any]) -> dict:
+    return {
+        "apiVersion": owner["apiVersion"],
+        "kind": owner["kind"],
+        "name": owner["metadata"]["name"],
+        "uid": owner["metadata"]["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+def base_metadata(name: str, namespace: str | None, *, labels=None, annotations=None,
+                  created: str | None = None) -> dict:
+    meta: dict[str, Any] = {"name": name}
+    if namespace is not None:
+        meta["namespace"] = namespace
+    meta["uid"] = new_uid()
+    meta["creationTimestamp"] = created or timestamp()
+    if labels:
+        meta["labels"] = dict(labels)
+    if annotations:
+        meta["annotations"] = dict(annotations)
+    return meta
+
+
+def namespace(name: str, *, labels=None) -> dict:
+    labels = {"kubernetes.io/metadata.name": name, **(labels or {})}
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": base_metadata(name, None, labels=labels),
+        "spec": {"finalizers": ["kubernetes"]},
+        "status": {"phase": "Active"},
+    }
+
+
+def normalize_containers(containers: Iterable[Mapping[str, Any]] | None, default_name: str) -> list[dict]:
+    """Fill the fields every real container spec has (image, pull policy, ...)."""
+    out = []
+    for c in containers or [{"name": default_name}]:
+        c = copy.deepcopy(dict(c))
+        c.setdefault("name", default_name)
+        c.setdefault("image", f"kubesim.local/{c['name']}:latest")
+        c.setdefault("imagePullPolicy", "IfNotPresent")
+        c.setdefault("resources", {})
+        c.setdefault("terminationMessagePath", "/dev/termination-log")
+        c.setdefault("terminationMessagePolicy", "File")
+        out.append(c)
+    return out
+
+
+def pod_spec(spec: Mapping[str, Any] | None, default_name: str) -> dict:
+    spec = copy.deepcopy(dict(spec or {}))
+    spec["containers"] = normalize_containers(spec.get("containers"), default_name)
+    spec.setdefault("restartPolicy", "Always")
+    spec.setdefault("terminationGracePeriodSeconds", 30)
+    spec.setdefault("dnsPolicy", "ClusterFirst")
+    spec.setdefault("serviceAccountName", "default")
+    spec.setdefault("schedulerName", "default-scheduler")
+    spec.setdefault("securityContext", {})
+    spec["nodeName"] = spec.get("nodeName") or NODE_NAME
+    return spec
+
+
+def pod(namespace_name: str, name: str, *, labels=None, annotations=None, spec=None,
+        created: str | None = None, owner: Mapping[str, Any] | None = None,
+        ready: bool = True, phase: str = "Running", generate_name: str | None = None) -> dict:
+    meta = base_metadata(name, namespace_name, labels=labels, annotations=annotations, created=created)
+    if generate_name:
+        meta["generateName"] = generate_name
+    if owner is not None:
+        meta["ownerReferences"] = [owner_reference(owner)]
+    obj = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": meta,
+        "spec": pod_spec(spec, name),
+        "status": {},
+    }
+    set_pod_status(obj, phase=phase, ready=ready)
+    return obj
+
+
+def _pod_ip(name: str) -> str:
+    digest = hashlib.sha256(name.encode()).digest()
+    return f"10.244.{digest[0]}.{digest[1] % 250 + 2}"
+
+
+def set_pod_status(obj: dict, *, phase: str, ready: bool) -> None:
+    """Recompute a pod's status for a phase and readiness, keeping restart counts."""
+    meta, spec = obj["metadata"], obj["spec"]
+    started = meta["creationTimestamp"]
+    old = {c["name"]: c for c in obj.get("status", {}).get("containerStatuses", [])}
+    running = phase == "Running"
+
+    def cond(kind: str, ok: bool) -> dict:
+        return {"type": kind, "status": "True" if ok else "False",
+                "lastProbeTime": None, "lastTransitionTime": started}
+
+    statuses = []
+    for c in spec["containers"]:
+        prev = old.get(c["name"], {})
+        status = {
+            "name": c["name"],
+            "image": c["image"],
+            "imageID": f"{c['image']}@sha256:{hashlib.sha256(c['image'].encode()).hexdigest()}",
+            "containerID": prev.get("containerID")
+            or f"containerd://{hashlib.sha256((meta['uid'] + c['name']).encode()).hexdigest()}",
+            "ready": running and ready,
+            "started": running,
+            "restartCount": prev.get("restartCount", 0),
+        }
+        if running:
+            status["state"] = {"running": {"startedAt": started}}
+        elif phase == "Pending":
+            status["state"] = {"waiting": {"reason": "ContainerCreating"}}
+            status.pop("containerID")
+        else:
+            code = 0 if phase == "Succeeded" else 1
+            status["state"] = {"terminated": {
+                "exitCode": code, "reason": "Completed" if code == 0 else "Error",
+                "startedAt": started, "finishedAt": timestamp(),
+                "containerID": status["containerID"]}}
+        statuses.append(status)
+
+    obj["status"] = {
+        "phase": phase,
+        "conditions": [
+            cond("PodReadyToStartContainers", running),
+            cond("Initialized", True),
+            cond("Ready", running and ready),
+            cond("ContainersReady", running and ready),
+            cond("PodScheduled", True),
+        ],
+        "hostIP": "10.0.0.10",
+        "hostIPs": [{"ip": "10.0.0.10"}],
+        "podIP": _pod_ip(meta["name"]),
+        "podIPs": [{"ip": _pod_ip(meta["name"])}],
+        "startTime": started,
+        "containerStatuses": statuses,
+        "qosClass": "BestEffort",
+    }
+
+
+def pod_is_ready(obj: Mapping[str, Any]) -> bool:
+    for c in obj.get("status", {}).get("conditions", []):
+        if c.get("type") == "Ready":
+            return c.get("status") == "True"
+    return False
+
+
+def is_terminating(obj: Mapping[str, Any]) -> bool:
+    return bool(obj.get("metadata", {}).get("deletionTimestamp"))
+
+
+def deployment(namespace_name: str, name: str, *, replicas: int = 1, template_labels=None,
+               containers=None, template_annotations=None, selector=None,
+               annotations=None, labels=None) -> dict:
+    template_labels = dict(template_labels or {"app": name})
+    selector = selector or {"matchLabels": dict(template_labels)}
+    template_meta: dict[str, Any] = {"labels": template_labels}
+    if template_annotations:
+        template_meta["annotations"] = dict(template_annotations)
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": base_metadata(name, namespace_name, labels=labels or dict(template_labels),
+                                  annotations=annotations),
+        "spec": {
+            "replicas": replicas,
+            "selector": selector,
+            "template": {"metadata": template_meta,
+                         "spec": {"containers": list(containers or [{"name": name}])}},
+        },
+    }
+
+
+def fill_deployment_defaults(obj: dict) -> None:
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("replicas", 1)
+    spec.setdefault("revisionHistoryLimit", 10)
+    spec.setdefault("progressDeadlineSeconds", 600)
+    spec.setdefault("strategy", {"type": "RollingUpdate",
+                                 "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}})
+    template = spec.setdefault("template", {})
+    template.setdefault("metadata", {})
+    template["spec"] = pod_spec(template.get("spec"), obj["metadata"]["name"])
+    # The pod spec defaults include nodeName; a template never has one.
+    template["spec"].pop("nodeName", None)
+    obj["metadata"].setdefault("generation", 1)
+    obj.setdefault("status", {})
+
+
+def replicaset(dep: Mapping[str, Any], pod_hash: str, revision: int) -> dict:
+    template = copy.deepcopy(dep["spec"]["template"])
+    template["metadata"].setdefault("labels", {})[HASH_LABEL] = pod_hash
+    selector = copy.deepcopy(dep["spec"]["selector"])
+    selector.setdefault("matchLabels", {})[HASH_LABEL] = pod_hash
+    name = f"{dep['metadata']['name']}-{pod_hash}"
+    meta = base_metadata(name, dep["metadata"]["namespace"],
+                         labels=template["metadata"]["labels"],
+                         annotations={"deployment.kubernetes.io/desired-replicas": str(dep["spec"]["replicas"]),
+                                      "deployment.kubernetes.io/max-replicas": str(dep["spec"]["replicas"] + 1),
+                                      "deployment.kubernetes.io/revision": str(revision)})
+    meta["ownerReferences"] = [owner_reference(dep)]
+    meta["generation"] = 1
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": meta,
+        "spec": {"replicas": dep["spec"]["replicas"], "selector": selector, "template": template},
+        "status": {"replicas": 0, "observedGeneration": 1},
+    }
+
+
+def generic(obj: Mapping[str, Any], namespace_name: str | None) -> dict:
+    """A manifest-defined object of a kind without special behaviour (Service, ConfigMap...)."""
+    obj = copy.deepcopy(dict(obj))
+    meta = obj.setdefault("metadata", {})
+    fresh = base_metadata(meta["name"], namespace_name, created=meta.get("creationTimestamp"))
+    for key in ("uid", "creationTimestamp", "namespace"):
+        if key in fresh:
+            meta[key] = fresh[key]
+    if obj.get("kind") == "Service":
+        spec = obj.setdefault("spec", {})
+        spec.setdefault("type", "ClusterIP")
+        digest = hashlib.sha256(meta["name"].encode()).digest()
+        spec.setdefault("clusterIP", f"10.96.{digest[0]}.{digest[1] % 250 + 2}")
+    return obj
