@@ -42,6 +42,7 @@ class Row:
     ok: bool | None = None
     note: str = ""
     baseline_what: str = ""
+    detail: bool = False  # explains another row; shown in a separate table
     samples: list[float] = field(default_factory=list, repr=False)
     baseline_samples: list[float] = field(default_factory=list, repr=False)
 
