@@ -48,6 +48,7 @@ class ExecEvent:
     tty: bool
     pid: int | None = None
     exit_code: int | None = None
+    sizes: list[tuple[int, int]] = field(default_factory=list)  # (width, height) resizes applied
 
 
 @dataclass
