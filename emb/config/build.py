@@ -104,16 +104,29 @@ def check_tasks(tasks: dict[str, Task], paths: dict[str, tuple], origins: Origin
             if task.executor in COMPONENT_EXECUTORS:
                 raise _component_only(origins, path + ("executor",), task, task.executor)
         for i, ref in enumerate(task.pre):
-            if ref in tasks or (task.component and f"{task.component}:{ref}" in tasks) or ref in names:
-                continue
-            import difflib
+            problem = _pre_problem(task, ref, tasks, names)
+            if problem:
+                message, hints = problem
+                raise origins.error(path + ("pre", i), message, hints)
 
-            close = difflib.get_close_matches(ref, [*tasks, *names], n=1, cutoff=0.6)
-            raise origins.error(
-                path + ("pre", i), f"task {task.id}: pre '{ref}' names no task",
-                [f"did you mean '{close[0]}'?" if close else "`pre` takes task ids (component:name) or names",
-                 "see `emb tasks` for the task ids"],
-            )
+
+def _pre_problem(task: Task, ref: str, tasks: dict[str, Task], names: dict[str, list[str]]):
+    """Why a `pre` entry does not name exactly one task (same rule as emb.planner.resolve_pre:
+    same component's task, then that id, then the only task with that name), or None."""
+    if (":" not in ref and task.component and f"{task.component}:{ref}" in tasks) or ref in tasks:
+        return None
+    matches = names.get(ref, [])
+    if len(matches) == 1:
+        return None
+    if matches:
+        return (f"task {task.id}: pre '{ref}' is ambiguous: it matches {', '.join(matches)}",
+                ["use a task id (component:name) in `pre`"])
+    import difflib
+
+    close = difflib.get_close_matches(ref, [*tasks, *names], n=1, cutoff=0.6)
+    return (f"task {task.id}: pre '{ref}' names no task",
+            [f"did you mean '{close[0]}'?" if close else "`pre` takes task ids (component:name) or names",
+             "see `emb tasks` for the task ids"])
 
 
 def _component_only(origins: Origins, path: tuple, task: Task, executor: str):

@@ -14,7 +14,7 @@ from emb.config.build import build
 from emb.config.expand import Expander
 from emb.config.find import find_config_file
 from emb.config.flavors import apply_flavor
-from emb.config.merge import FlavorSource, merge_components
+from emb.config.merge import FlavorSource, merge_components, normalize_folder
 from emb.config.plugins import PluginRun, run_plugins
 from emb.config.schemafiles import schema_bytes
 from emb.config.where import Origins, config_error
@@ -62,7 +62,10 @@ def load_monorepo(root: str | os.PathLike | None = None, flavor: str | None = No
     if not root_dir.is_dir():
         raise emb_error(("project", "rootDir"), f"folder {root_dir} does not exist")
 
-    run = PluginRun(root=root_dir, environ=environ, origins=origins, parse_cache=parsed)
+    declared = tuple(normalize_folder(str((c or {}).get("rootDir", name)))
+                     for name, c in (doc.get("components") or {}).items())
+    run = PluginRun(root=root_dir, environ=environ, origins=origins, parse_cache=parsed,
+                    declared_folders=declared)
     run_plugins(doc.get("plugins") or [], run, expander.tree)
     parsed.save()  # now, before merging and patching share and change the parsed data
 

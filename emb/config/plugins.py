@@ -1,8 +1,9 @@
 """The plugins of `.emb.yml` (SPEC §1), applied in the order they are listed.
 
 - autodocker: every folder matching `glob` (default `*/Dockerfile`) is a component.
-- embfiles: every `*/Embfile.yml` / `*/Embfile.yaml` (glob configurable) is merged
-  into the component of its folder (created if needed).
+- embfiles: every `*/Embfile.yml` / `*/Embfile.yaml` (glob configurable), and the
+  Embfile in the folder of every component known so far, is merged into the
+  component of its folder (created if needed).
 - dotenv: load `.env` files (default `.env`) into emb's environment, never
   overriding a variable that is already set; later files win over earlier ones.
 
@@ -21,6 +22,7 @@ from typing import Any, Callable, MutableMapping
 from emb.config.where import Origins
 from emb.config.yamlio import ParseCache, read_mapping
 
+EMBFILE_NAMES = ("Embfile.yml", "Embfile.yaml")
 EMBFILE_HINT = "an Embfile holds a component's keys: description, kubernetes, tasks, flavors"
 
 
@@ -40,8 +42,9 @@ class PluginRun:
     """What plugins read (root, environment) and what they found."""
 
     def __init__(self, root: Path, environ: MutableMapping[str, str], origins: Origins,
-                 parse_cache: ParseCache | None = None):
+                 parse_cache: ParseCache | None = None, declared_folders: tuple[str, ...] = ()):
         self.root = root
+        self.declared_folders = declared_folders  # folders of the components inline in .emb.yml
         self.environ = environ
         self.origins = origins
         self.parse_cache = parse_cache
@@ -101,7 +104,16 @@ def embfiles(config: dict | None, run: PluginRun, path: tuple) -> None:
     config = config or {}
     ignore = _globs(config.get("ignore"), [])
     seen: dict[str, Path] = {}
-    for rel in _matches(run, _globs(config.get("glob"), ["*/Embfile.yml", "*/Embfile.yaml"]), path):
+    found = set(_matches(run, _globs(config.get("glob"), ["*/Embfile.yml", "*/Embfile.yaml"]), path))
+    # Also the Embfile of every component known so far (declared in .emb.yml, or found by
+    # an earlier plugin), wherever its folder is: `api: {rootDir: services/api}` gets
+    # services/api/Embfile.yml without a glob reaching that deep.
+    for folder in [*run.declared_folders, *(f.folder for f in run.found)]:
+        for name in EMBFILE_NAMES:
+            rel = name if folder == "." else f"{folder}/{name}"
+            if os.path.isfile(os.path.join(run.root, rel)):
+                found.add(rel)
+    for rel in sorted(found):
         folder = _folder(rel)
         if _ignored(folder, rel, ignore):
             continue

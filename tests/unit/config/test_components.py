@@ -1,0 +1,107 @@
+"""Inline components, Embfiles and autodocker folders merge into one set of components."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+
+def emb(text: str) -> str:
+    return "project: {name: shop}\n" + textwrap.dedent(text)
+
+
+def test_inline_component_defaults_its_folder_to_its_name_and_merges_the_embfile(repo):
+    repo.write({".emb.yml": emb("""\
+        plugins: [autodocker, embfiles]
+        components:
+          api:
+            description: from .emb.yml
+            kubernetes: {deployment: api-server}
+            tasks:
+              seed: {script: seed}
+        """),
+        "api/Dockerfile": "",
+        "api/Embfile.yml": "description: from Embfile\nkubernetes: {container: app}\ntasks:\n  migrate: {script: m}\n"})
+    api = repo.load().components["api"]
+    assert api.description == "from .emb.yml"  # .emb.yml wins
+    assert (api.kubernetes.deployment, api.kubernetes.container) == ("api-server", "app")  # key by key
+    assert set(api.tasks) == {"api:migrate", "api:seed"}
+
+
+def test_inline_component_with_root_dir_binds_that_folder_under_its_name(repo):
+    repo.write({".emb.yml": emb("""\
+        plugins: [autodocker, embfiles]
+        components:
+          api: {rootDir: services/api-server}
+        """),
+        "services/api-server/Dockerfile": "",
+        "services/api-server/Embfile.yml": "tasks: {migrate: {script: m}}\n"})
+    mono = repo.load(root=None)
+    assert list(mono.components) == ["api"]
+    assert mono.components["api"].rel_dir == "services/api-server"
+    assert list(mono.tasks) == ["api:migrate"]
+
+
+def test_two_components_with_one_name_from_different_folders_is_an_error(repo):
+    repo.write({".emb.yml": emb("""\
+        plugins: [autodocker]
+        components:
+          api: {rootDir: services/api}
+        """),
+        "api/Dockerfile": "", "services/api/x": ""})
+    err = repo.error()
+    assert "two components are named 'api'" in err.message
+    assert "services/api" in err.message and "folder api" in err.message and ".emb.yml" in err.message
+
+
+def test_same_task_in_embfile_and_emb_yml_is_a_duplicate_task_id(repo):
+    repo.write({".emb.yml": emb("""\
+        plugins: [embfiles]
+        components:
+          api:
+            tasks: {migrate: {script: two}}
+        """),
+        "api/Embfile.yml": "tasks: {migrate: {script: one}}\n"})
+    err = repo.error()
+    assert "duplicate task id api:migrate" in err.message
+    assert ".emb.yml" in err.message and "api/Embfile.yml" in err.message
+
+
+def test_empty_inline_component_and_declaration_order(repo):
+    repo.write({".emb.yml": emb("""\
+        plugins: [autodocker]
+        components:
+          zeta:
+          alpha: {rootDir: lib/alpha}
+        tasks:
+          t: {script: x}
+        """), "beta/Dockerfile": "", "aardvark/Dockerfile": ""})
+    mono = repo.load()
+    # inline first, in their order; then discovered folders sorted
+    assert list(mono.components) == ["zeta", "alpha", "aardvark", "beta"]
+    assert mono.components["zeta"].rel_dir == "zeta"
+
+
+def test_component_and_project_task_ids(repo):
+    repo.write({".emb.yml": emb("""\
+        components:
+          api:
+            tasks: {test: {script: a}}
+        tasks:
+          test: {script: b}
+        """)})
+    mono = repo.load()
+    assert list(mono.tasks) == ["api:test", "test"]
+    assert (mono.tasks["api:test"].component, mono.tasks["api:test"].name) == ("api", "test")
+    assert mono.tasks["test"].component is None
+    assert mono.components["api"].tasks == ("api:test",)
+
+
+@pytest.mark.parametrize("doc,needle", [
+    ("components:\n  'a:b': {}\n", "invalid name 'a:b'"),
+    ("tasks:\n  'db:migrate': {script: x}\n", "invalid name 'db:migrate'"),
+])
+def test_names_cannot_contain_a_colon(repo, doc, needle):
+    repo.write({".emb.yml": "project: {name: x}\n" + doc})
+    assert needle in repo.error().message
