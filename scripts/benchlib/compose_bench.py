@@ -41,6 +41,8 @@ def _emb(*args: str) -> list[str]:
 
 def _env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EMB_", "K8S_", "COMPOSE_"))}
+    # Installed emb has its bytecode cached; without it every run compiles emb's modules.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["NO_COLOR"] = "1"
     env.update(extra)
     return env

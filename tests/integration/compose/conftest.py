@@ -1,6 +1,6 @@
 """The Compose project shared by this package's tests: brought up once, down at the end.
 
-Services: api and web run; idle is defined but never started; tools exists
+Services (IN_SERVICE=in-container marks api's environment): api and web run; idle is defined but never started; tools exists
 only under the `tools` profile. Components: api and idle are services, lib
 is not (a local-only component).
 """
@@ -16,6 +16,7 @@ services:
     pull_policy: never
     command: {long_running}
     working_dir: /srv/app
+    environment: {IN_SERVICE: in-container}
   web:
     image: {image}
     pull_policy: never
@@ -38,14 +39,14 @@ components:
     rootDir: api
     tasks:
       where:
-        script: 'if [ -f /.dockerenv ]; then echo in-container; else echo on-host; fi'
+        script: 'echo "${IN_SERVICE:-on-host}"'
       fail:
         script: 'echo failing >&2; exit 7'
       env:
         vars:
           SPECIAL: "${env:SPECIAL_VALUE:-unset}"
           EMPTY: ""
-        script: 'printf "%s" "$SPECIAL" | od -An -c; printf "[%s]" "$EMPTY"'
+        script: 'printf "%s" "$SPECIAL"; printf "[%s]" "$EMPTY"'
       pwd:
         workdir: /etc
         script: pwd
@@ -64,9 +65,12 @@ components:
     tasks:
       build:
         executors: [container, local]
-        script: 'if [ -f /.dockerenv ]; then echo in-container; else echo on-host; fi'
+        script: 'echo "${IN_SERVICE:-on-host}"'
+      only-container:
+        executors: [container]
+        script: echo never
       plain:
-        script: 'if [ -f /.dockerenv ]; then echo in-container; else echo on-host; fi'
+        script: 'echo "${IN_SERVICE:-on-host}"'
 """
 
 FILES = {
