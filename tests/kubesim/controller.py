@@ -35,13 +35,14 @@ def start_pod(cluster: Cluster, pod: dict, *, ready: bool = True) -> dict:
             if current is not None and current["metadata"]["uid"] == pod["metadata"]["uid"]:
                 objects.set_pod_status(current, phase="Running", ready=ready)
                 cluster.put("pods", current)
-                on_pod_changed(cluster, current)
+                _refresh_owner_status(cluster, current)
 
         cluster.schedule(cluster.pod_start_delay, run)
     else:
         cluster.put("pods", pod)
     _seed_logs(cluster, pod)
-    on_pod_changed(cluster, pod)
+    # Only the owner's status: its count is its own business (no re-entrant reconcile).
+    _refresh_owner_status(cluster, pod)
     return pod
 
 
