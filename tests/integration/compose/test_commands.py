@@ -59,10 +59,11 @@ def test_no_compose_file_is_a_clear_error(compose_projects):
 
 
 def test_unreachable_daemon_is_a_clear_error(project):
-    done = project.emb("ps", env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
-    assert done.returncode == 125
-    assert "emb: error: the Docker daemon is not reachable at unix:///nonexistent/docker.sock" in done.stderr
-    assert "hint:" in done.stderr
+    for args in (["ps"], ["up", "api"], ["logs", "web"]):  # captured and streamed compose calls
+        done = project.emb(*args, env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
+        assert done.returncode == 125, (args, done.stderr)
+        assert "emb: error: the Docker daemon is not reachable at unix:///nonexistent/docker.sock" in done.stderr
+        assert "hint:" in done.stderr
 
 
 def test_shell_reads_piped_stdin_and_returns_its_exit_code(project):
