@@ -105,6 +105,10 @@ def describe(err) -> tuple[tuple, str, list[str], bool]:
     if kind == "pattern" and isinstance(inst, str):
         if ":" in inst:
             return path, f"invalid name '{inst}': names cannot contain ':' (it separates component and task in ids)", [], False
+        if err.validator_value == "^[A-Za-z0-9_][A-Za-z0-9_.-]*$":
+            return path, f"invalid name {_short(inst)}: use letters, digits, '_', '.' and '-'", [], False
+        if err.validator_value == "^[A-Za-z_][A-Za-z0-9_]*$":
+            return path, f"invalid variable name {_short(inst)}: use letters, digits and '_'", [], False
         return path, f"invalid value {_short(inst)} (must match {err.validator_value})", [], False
     if kind == "anyOf":
         return path, f"expected a string or a list of strings, got {type_name(inst)}" if _is_globs(err) \

@@ -50,7 +50,7 @@ def _construct(node, loader, yaml) -> Any:
     """Node tree -> Python data, like loader.construct_document but without its
     generator machinery for the common nodes (plain strings, mappings, lists):
     a third faster on a monorepo with 1,000 Embfiles. Everything else (ints,
-    booleans, dates, `<<` merge keys, anchors' identity) is left to PyYAML."""
+    booleans, dates, `<<` merge keys) is left to PyYAML."""
     if node is None:
         return None
     kind = type(node)
@@ -58,7 +58,10 @@ def _construct(node, loader, yaml) -> Any:
         return node.value if node.tag == _STR_TAG else loader.construct_object(node, deep=True)
     if kind is yaml.MappingNode and node.tag == "tag:yaml.org,2002:map" and not any(
             k.tag == _MERGE_TAG for k, _ in node.value):
-        return {_construct(k, loader, yaml): _construct(v, loader, yaml) for k, v in node.value}
+        # Keys are names in emb's files (tasks, components, variables): keep their text, so
+        # a task called `on` or `1` stays "on" / "1" instead of becoming True / 1.
+        return {(k.value if type(k) is yaml.ScalarNode else _construct(k, loader, yaml)): _construct(v, loader, yaml)
+                for k, v in node.value}
     if kind is yaml.SequenceNode and node.tag == "tag:yaml.org,2002:seq":
         return [_construct(v, loader, yaml) for v in node.value]
     return loader.construct_object(node, deep=True)

@@ -224,3 +224,10 @@ def test_unknown_flavor_and_missing_config_exit_2(shop, tmp_path):
     result = run_emb("tasks", cwd=tmp_path)
     assert result.returncode == 2 and str(tmp_path) in result.stderr and ".emb.yml" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_tasks_run_is_emb_run(tmp_path):
+    write_tree(tmp_path, {".emb.yml": "project: {name: x}\ntasks:\n  greet: {script: 'echo hello-$WHO', vars: {WHO: you}}\n"})
+    via_tasks = emb_ok("tasks", "run", "greet", cwd=tmp_path)
+    assert via_tasks.stdout == "hello-you\n"
+    assert emb_ok("run", "greet", cwd=tmp_path).stdout == via_tasks.stdout

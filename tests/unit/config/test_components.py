@@ -105,3 +105,31 @@ def test_component_and_project_task_ids(repo):
 def test_names_cannot_contain_a_colon(repo, doc, needle):
     repo.write({".emb.yml": "project: {name: x}\n" + doc})
     assert needle in repo.error().message
+
+
+def test_names_keep_their_yaml_text(repo):
+    """`on:` and `1:` are YAML booleans/ints as values; as names they stay "on" and "1"."""
+    repo.write({".emb.yml": "project: {name: x}\ntasks:\n  on: {script: a}\n  1: {script: b}\n"})
+    assert list(repo.load().tasks) == ["on", "1"]
+
+
+@pytest.mark.parametrize("doc,needle", [
+    ("tasks:\n  '-x': {script: a}\n", "invalid name '-x'"),
+    ("env:\n  'MY-VAR': a\n", "invalid variable name 'MY-VAR'"),
+])
+def test_invalid_names_are_explained(repo, doc, needle):
+    repo.write({".emb.yml": "project: {name: x}\n" + doc})
+    assert needle in repo.error().message
+
+
+def test_yaml_anchors_and_merge_keys_work(repo):
+    repo.write({".emb.yml": """\
+        project: {name: x}
+        tasks:
+          base: &base {script: echo base, executors: [local], description: shared}
+          other:
+            <<: *base
+            script: echo other
+        """})
+    other = repo.load().tasks["other"]
+    assert (other.script, other.executors, other.description) == ("echo other", ("local",), "shared")
