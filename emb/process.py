@@ -36,6 +36,7 @@ import errno
 import os
 import select
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -51,7 +52,8 @@ GRACE_KILL = 3.0  # seconds between SIGTERM and SIGKILL
 BUFFER_SIZE = 1 << 20
 PIPE_SIZE = 1 << 20  # ask the kernel for 1 MiB pipes: fewer, larger reads
 STDERR_TAIL = 8192
-KEEP_RUNS = 30  # log files kept per task (the oldest are removed)
+ZERO_COPY_AFTER = 4 << 20  # stdout bytes after which tee/splice take over (Linux)
+KEEP_RUNS = 10  # log files kept per task: the oldest are removed when a run starts
 
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -171,9 +173,13 @@ def _spawn_error(cmd: Command, err: OSError) -> CannotStart:
 
 def _open_log(log_path: Path) -> int:
     try:
-        return os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except OSError as err:
         raise CannotStart(f"cannot write the log file {log_path}: {err.strerror}") from None
+    # Append by position, not O_APPEND: splice(2) refuses files opened in append
+    # mode, and a run's log has a single writer (this process).
+    os.lseek(fd, 0, os.SEEK_END)
+    return fd
 
 
 def _run_piped(cmd: Command, *, log_path: Path, quiet: bool) -> RunResult:
@@ -226,6 +232,9 @@ class _Pump:
         self.target = {out: 1, err: 2}  # child pipe -> emb's fd
         for fd in self.target:
             _grow_pipe(fd)
+        self.stdout_fd = out
+        self.stdout_bytes = 0
+        self.splicer: _Splicer | None | bool = None  # None: not decided yet; False: not available
 
     # The signal handlers only record; the loop below acts. The wakeup fd makes
     # poll() return as soon as a signal arrives.
@@ -280,6 +289,7 @@ class _Pump:
                 if not self._copy_once(fd):
                     poller.unregister(fd)
                     open_fds.discard(fd)
+                    self._close(fd)
             self._handle_signals()
             if self.child_changed or poll_child_every is not None:
                 self.child_changed = False
@@ -290,6 +300,14 @@ class _Pump:
                         self._drain(fd)
                         poller.unregister(fd)
                         open_fds.discard(fd)
+                        self._close(fd)
+
+    def _close(self, fd: int) -> None:
+        """Stop reading a child pipe. Closing our end matters: a child still
+        writing to it gets SIGPIPE instead of blocking forever."""
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if not stream.closed and stream.fileno() == fd:
+                stream.close()
 
     def _timeout(self, poll_child_every: float | None) -> float | None:
         waits = [poll_child_every] if poll_child_every is not None else []
@@ -299,6 +317,11 @@ class _Pump:
 
     def _copy_once(self, fd: int) -> bool:
         """Copy one read's worth from a child pipe; False at end of file."""
+        if fd == self.stdout_fd and self.stdout_bytes > ZERO_COPY_AFTER:
+            if self.splicer is None:
+                self.splicer = _Splicer.create(self.log_fd, self.quiet) or False
+            if self.splicer:
+                return self.splicer.copy_once(fd)
         try:
             n = os.readv(fd, [self.buffer])
         except BlockingIOError:
@@ -311,7 +334,9 @@ class _Pump:
             return False
         data = self.view[:n]
         _write_all(self.log_fd, data)
-        if self.target[fd] == 2:
+        if fd == self.stdout_fd:
+            self.stdout_bytes += n
+        elif self.target[fd] == 2:
             self.tail += data
             if len(self.tail) > 2 * STDERR_TAIL:
                 del self.tail[:-STDERR_TAIL]
@@ -325,12 +350,15 @@ class _Pump:
         return True
 
     def _drain(self, fd: int) -> None:
+        """Copy what is already in a pipe, without waiting for more."""
         os.set_blocking(fd, False)
-        while self._copy_once(fd):
+        while True:
             try:
                 if not select.select([fd], [], [], 0)[0]:
                     return
             except OSError:
+                return
+            if not self._copy_once(fd):
                 return
 
     # ---------------------------------------------------------------- Ctrl+C
@@ -383,6 +411,76 @@ class _Pump:
                 break
             time.sleep(0.01)
         return 128 + self.interrupted
+
+
+class _Splicer:
+    """Large outputs on Linux: copy the child's stdout without passing through Python.
+
+    tee(2) duplicates the pipe's pages into emb's stdout (when that is a pipe,
+    as in `emb run x | grep y`), then splice(2) moves them into the log file.
+    That saves two of the three copies of the read/write loop, which is what
+    keeps `emb run` near the throughput of the task itself. Used only once a
+    run has written ZERO_COPY_AFTER bytes, so short runs never pay the
+    ctypes import; stderr always takes the read/write path (it feeds the tail).
+    """
+
+    def __init__(self, tee, get_errno, log_fd: int, quiet: bool):
+        self.tee = tee
+        self.get_errno = get_errno
+        self.log_fd = log_fd
+        self.quiet = quiet
+
+    @classmethod
+    def create(cls, log_fd: int, quiet: bool) -> "_Splicer | None":
+        if not sys.platform.startswith("linux") or not hasattr(os, "splice"):
+            return None
+        if not quiet:
+            try:
+                if not stat.S_ISFIFO(os.fstat(1).st_mode):
+                    return None  # a terminal or a file: tee(2) needs a pipe on both sides
+            except OSError:
+                return None
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            tee = libc.tee
+        except (ImportError, OSError, AttributeError):
+            return None
+        tee.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_size_t, ctypes.c_uint]
+        tee.restype = ctypes.c_ssize_t
+        return cls(tee, ctypes.get_errno, log_fd, quiet)
+
+    def copy_once(self, fd: int) -> bool:
+        if self.quiet:
+            n = self._splice_some(fd, BUFFER_SIZE)
+            return n > 0
+        while True:
+            n = self.tee(fd, 1, BUFFER_SIZE, 0)
+            if n >= 0:
+                break
+            err = self.get_errno()
+            if err == errno.EINTR:
+                continue
+            if err == errno.EAGAIN:  # emb's stdout is non-blocking and full
+                select.select([], [1], [])
+                continue
+            if err == errno.EPIPE:  # the reader went away: as in the read/write loop
+                return False
+            raise OSError(err, os.strerror(err))
+        if n == 0:
+            return False
+        left = n
+        while left:
+            left -= self._splice_some(fd, left)
+        return True
+
+    def _splice_some(self, fd: int, count: int) -> int:
+        while True:
+            try:
+                return os.splice(fd, self.log_fd, count)
+            except InterruptedError:
+                continue
 
 
 def _group_alive(pgid: int) -> bool:
