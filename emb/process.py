@@ -587,20 +587,28 @@ def _run_tty(cmd: Command, *, log_path: Path, quiet: bool) -> RunResult:
             if not child.closed:
                 child.setwinsize(*_terminal_size())
 
-        old_winch = signal.signal(signal.SIGWINCH, resize)
-        interrupted = False
+        def stop(signum, frame):
+            raise _Stopped(signum)
+
+        # In raw mode the Ctrl+C key is a byte for the child, not a signal for
+        # emb: these handlers only see signals sent to emb itself (kill, a
+        # closed terminal). Raising unwinds pexpect's interact, which puts the
+        # terminal back in its normal mode on the way out.
+        saved = {signal.SIGWINCH: signal.signal(signal.SIGWINCH, resize)}
+        for sig in _FORWARDED:
+            saved[sig] = signal.signal(sig, stop)
+        interrupted: int | None = None
         try:
             try:
                 child.interact(escape_character=None, output_filter=keep)
-            except KeyboardInterrupt:
-                # Only a signal sent to emb itself lands here: in raw mode the
-                # Ctrl+C key is a byte for the child, not a signal for emb.
-                interrupted = True
+            except _Stopped as stopped:
+                interrupted = stopped.signum
             finally:
-                signal.signal(signal.SIGWINCH, old_winch)
-            if interrupted:
+                for sig, handler in saved.items():
+                    signal.signal(sig, handler)
+            if interrupted is not None:
                 child.terminate(force=True)
-                code = 130
+                code = 128 + interrupted
             else:
                 _drain_tty(child.child_fd, keep)
                 child.wait()
@@ -613,10 +621,16 @@ def _run_tty(cmd: Command, *, log_path: Path, quiet: bool) -> RunResult:
             duration=time.monotonic() - started,
             log_path=log_path,
             stderr_tail=bytes(tail),
-            interrupted=interrupted,
+            interrupted=interrupted is not None,
         )
     finally:
         os.close(log_fd)
+
+
+class _Stopped(Exception):
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
 
 
 def _drain_tty(fd: int, keep) -> None:
