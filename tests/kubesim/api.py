@@ -190,6 +190,12 @@ def discovery(path: str, request: web.Request) -> web.Response:
                     text=json.dumps(body), headers={
                         "Content-Type": f"application/json;g=apidiscovery.k8s.io;v={version};as=APIGroupDiscoveryList"})
         return json_response(resources.api_versions() if path == "/api" else resources.api_group_list())
+    if path == "/openapi/v3":
+        return json_response(resources.openapi_v3_root())
+    if path.startswith("/openapi/v3/"):
+        doc = resources.openapi_v3_document(path[len("/openapi/v3/"):])
+        if doc is not None:
+            return json_response(doc)
     parts = path.strip("/").split("/")
     if parts[0] == "api" and len(parts) == 2:
         body = resources.api_resource_list("", parts[1])
@@ -214,10 +220,10 @@ async def read_body(request: web.Request) -> Any:
     if not raw:
         return {}
     if "protobuf" in request.content_type:
-        from .protobuf import decode_review
+        from .protobuf import decode_object
 
         try:
-            return decode_review(raw)
+            return decode_object(raw)
         except (ValueError, IndexError) as exc:
             raise ApiError(415, "UnsupportedMediaType", f"{exc}; kubesim accepts application/json")
     try:

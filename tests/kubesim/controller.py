@@ -64,23 +64,22 @@ def terminate_pod(cluster: Cluster, namespace: str, name: str, *, grace: float |
     if pod is None:
         return None
     delay = cluster.termination_delay if grace is None else min(grace, cluster.termination_delay)
-    if not objects.is_terminating(pod):
-        if delay > 0:
-            pod["metadata"]["deletionTimestamp"] = objects.timestamp()
-            pod["metadata"]["deletionGracePeriodSeconds"] = int(pod["spec"].get("terminationGracePeriodSeconds", 30))
-            cluster.put("pods", pod)
-            uid = pod["metadata"]["uid"]
+    uid = pod["metadata"]["uid"]
 
-            def finish() -> None:
-                current = cluster.raw("pods", namespace, name)
-                if current is not None and current["metadata"]["uid"] == uid:
-                    remove_pod(cluster, namespace, name)
-
-            cluster.schedule(delay, finish)
-        else:
-            snapshot = copy.deepcopy(pod)
+    def finish() -> None:
+        current = cluster.raw("pods", namespace, name)
+        if current is not None and current["metadata"]["uid"] == uid:
             remove_pod(cluster, namespace, name)
-            pod = snapshot
+
+    if delay > 0 and not objects.is_terminating(pod):
+        pod["metadata"]["deletionTimestamp"] = objects.timestamp()
+        pod["metadata"]["deletionGracePeriodSeconds"] = int(pod["spec"].get("terminationGracePeriodSeconds", 30))
+        cluster.put("pods", pod)
+    # A pod already Terminating (deleted again, --force, or left so by the Python API)
+    # goes after the new, possibly shorter, grace period.
+    snapshot = copy.deepcopy(pod)
+    cluster.schedule(delay, finish)
+    pod = snapshot
     if replace:
         on_pod_changed(cluster, pod)
     else:

@@ -304,3 +304,33 @@ def generic(obj: Mapping[str, Any], namespace_name: str | None) -> dict:
         digest = hashlib.sha256(meta["name"].encode()).digest()
         spec.setdefault("clusterIP", f"10.96.{digest[0]}.{digest[1] % 250 + 2}")
     return obj
+
+
+def node(name: str = NODE_NAME) -> dict:
+    """The one node every pod runs on."""
+    now = timestamp()
+    conditions = [
+        {"type": kind, "status": "False", "reason": f"KubeletHas{reason}", "message": f"kubelet has {reason}",
+         "lastHeartbeatTime": now, "lastTransitionTime": now}
+        for kind, reason in (("MemoryPressure", "SufficientMemory"), ("DiskPressure", "NoDiskPressure"),
+                             ("PIDPressure", "SufficientPID"))
+    ] + [{"type": "Ready", "status": "True", "reason": "KubeletReady",
+          "message": "kubelet is posting ready status", "lastHeartbeatTime": now, "lastTransitionTime": now}]
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": base_metadata(name, None, labels={
+            "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+            "node-role.kubernetes.io/control-plane": ""}),
+        "spec": {"podCIDR": "10.244.0.0/16"},
+        "status": {
+            "conditions": conditions,
+            "addresses": [{"type": "InternalIP", "address": "10.0.0.10"}, {"type": "Hostname", "address": name}],
+            "capacity": {"cpu": "2", "memory": "24Gi", "pods": "110"},
+            "allocatable": {"cpu": "2", "memory": "24Gi", "pods": "110"},
+            "nodeInfo": {"kubeletVersion": "v1.32.4", "kubeProxyVersion": "v1.32.4", "osImage": "kubesim",
+                         "kernelVersion": "simulated", "containerRuntimeVersion": "kubesim://1.0",
+                         "operatingSystem": "linux", "architecture": "amd64", "machineID": "", "systemUUID": "",
+                         "bootID": ""},
+        },
+    }

@@ -74,6 +74,7 @@ def _scale_and_status(group: str, kind: str) -> tuple[Subresource, ...]:
 RESOURCES: tuple[Resource, ...] = (
     Resource("namespaces", "Namespace", namespaced=False, short_names=("ns",),
              verbs=("create", "delete", "get", "list", "patch", "update", "watch")),
+    Resource("nodes", "Node", namespaced=False, short_names=("no",)),
     Resource(
         "pods", "Pod", short_names=("po",), categories=("all",),
         subresources=(
@@ -208,3 +209,41 @@ def aggregated_discovery(core: bool, api_version: str) -> dict:
         "metadata": {},
         "items": items,
     }
+
+
+# --- OpenAPI v3: only what kubectl needs to choose server-side field validation ------
+#
+# `kubectl apply/create -f` validates manifests. It asks /openapi/v3 whether the PATCH
+# operation of the kind takes a `fieldValidation` query parameter; if so it leaves
+# validation to the server (which kubesim does not do) instead of downloading schemas.
+
+
+def _gv_path(group: str, version: str) -> str:
+    return f"apis/{group}/{version}" if group else f"api/{version}"
+
+
+def openapi_v3_root() -> dict:
+    gvs = {("", "v1")} | {(g, v) for g, v in groups().items()}
+    return {"paths": {_gv_path(g, v): {"serverRelativeURL": f"/openapi/v3/{_gv_path(g, v)}?hash=kubesim"}
+                      for g, v in sorted(gvs)}}
+
+
+def openapi_v3_document(gv_path: str) -> dict | None:
+    members = [r for r in RESOURCES if _gv_path(r.group, r.version) == gv_path]
+    if not members:
+        return None
+    paths = {}
+    for r in members:
+        if "patch" not in r.verbs:
+            continue
+        scope = "namespaces/{namespace}/" if r.namespaced else ""
+        paths[f"/{gv_path}/{scope}{r.plural}/{{name}}"] = {"patch": {
+            "operationId": f"patch{r.kind}",
+            "x-kubernetes-group-version-kind": {"group": r.group, "version": r.version, "kind": r.kind},
+            "x-kubernetes-action": "patch",
+            "parameters": [{"name": name, "in": "query", "schema": {"type": "string", "uniqueItems": True}}
+                           for name in ("dryRun", "fieldManager", "fieldValidation", "force")],
+            "responses": {"200": {"description": "OK"}},
+        }}
+    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": SERVER_VERSION["gitVersion"]},
+            "paths": paths, "components": {"schemas": {}}}

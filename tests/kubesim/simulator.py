@@ -256,6 +256,7 @@ class KubeSim(ClusterHandle):
             for ns in BUILTIN_NAMESPACES:
                 cluster.put("namespaces", objects.namespace(ns))
             cluster.put("services", objects.generic(KUBERNETES_SERVICE, "default"))
+            cluster.put("nodes", objects.node())
         from .execstream import install_pod_removal_hooks
 
         install_pod_removal_hooks(simulation)

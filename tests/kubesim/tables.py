@@ -133,6 +133,18 @@ def _event_row(e: dict) -> list:
             f"{obj.get('kind', '').lower()}/{obj.get('name', '')}", e.get("message", "")]
 
 
+def _node_row(n: dict) -> list:
+    status = n.get("status", {})
+    ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions", []))
+    roles = sorted(k.split("/", 1)[1] for k in n["metadata"].get("labels", {})
+                   if k.startswith("node-role.kubernetes.io/"))
+    info = status.get("nodeInfo", {})
+    address = next((a["address"] for a in status.get("addresses", []) if a["type"] == "InternalIP"), "<none>")
+    return [n["metadata"]["name"], "Ready" if ready else "NotReady", ",".join(roles) or "<none>", age(n),
+            info.get("kubeletVersion", ""), address, "<none>", info.get("osImage", ""),
+            info.get("kernelVersion", ""), info.get("containerRuntimeVersion", "")]
+
+
 PRINTERS: dict[str, tuple[list[dict], Callable[[dict], list]]] = {
     "pods": ([NAME, _col("Ready", description="The aggregate readiness state of this pod for accepting traffic."),
               _col("Status", description="The aggregate status of the containers in this pod."),
@@ -145,6 +157,9 @@ PRINTERS: dict[str, tuple[list[dict], Callable[[dict], list]]] = {
     "replicasets": ([NAME, _col("Desired", "integer"), _col("Current", "integer"), _col("Ready", "integer"),
                      AGE, _col("Containers", priority=1), _col("Images", priority=1),
                      _col("Selector", priority=1)], _replicaset_row),
+    "nodes": ([NAME, _col("Status"), _col("Roles"), AGE, _col("Version"), _col("Internal-IP", priority=1),
+               _col("External-IP", priority=1), _col("OS-Image", priority=1), _col("Kernel-Version", priority=1),
+               _col("Container-Runtime", priority=1)], _node_row),
     "namespaces": ([NAME, _col("Status"), AGE],
                    lambda n: [n["metadata"]["name"], n.get("status", {}).get("phase", "Active"), age(n)]),
     "services": ([NAME, _col("Type"), _col("Cluster-IP"), _col("External-IP"), _col("Port(s)"), AGE,
