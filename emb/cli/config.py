@@ -29,7 +29,7 @@ def print_config(globals_, as_json: bool, flavor: str | None):
     else:
         import yaml
 
-        click.echo(yaml.safe_dump(json.loads(json.dumps(resolved)), sort_keys=False,
+        click.echo(yaml.safe_dump(json.loads(json.dumps(resolved, default=str)), sort_keys=False,
                                   allow_unicode=True, default_flow_style=False, width=100), nl=False)
     return 0
 

@@ -51,3 +51,25 @@ def remember(cache_dir: Path, new_keys: list[str]) -> None:
     keys = [k for k in read_keys(cache_dir) if k not in new_keys]
     keys = (keys + list(new_keys))[-KEEP:]
     atomic_write(cache_dir / FILE_NAME, ("\n".join(keys) + "\n").encode())
+
+
+class ValidationCache:
+    """Keys of inputs that passed validation, read once and written once per load."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._new: list[str] = []
+        self._known: set[str] | None = None
+
+    def has(self, key: str) -> bool:
+        if self._known is None:
+            self._known = set(read_keys(self.folder))
+        return key in self._known or key in self._new
+
+    def add(self, key: str) -> None:
+        if not self.has(key):
+            self._new.append(key)
+
+    def save(self) -> None:
+        if self._new:
+            remember(self.folder, self._new)

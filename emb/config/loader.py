@@ -49,7 +49,7 @@ def load_monorepo(root: str | os.PathLike | None = None, flavor: str | None = No
 
     # Validate .emb.yml before using any of it (plugins read their config from it).
     schemas = schema_bytes()
-    validated = ValidationCache(cache_dir)
+    validated = cache.ValidationCache(cache_dir)
     emb_key = cache.Fingerprint(__version__, schemas, raw).hexdigest()
     if not validated.has(emb_key):
         validate("emb", doc, emb_error)
@@ -96,7 +96,8 @@ def load_monorepo(root: str | os.PathLike | None = None, flavor: str | None = No
     validated.save()
 
     # Expansion: vars (on demand), then the env block (exported as it goes), then the rest.
-    expander.raw_vars = merged.get("vars") or {}
+    # A fresh expander: flavor patches may have changed `vars` since plugins used it.
+    expander = Expander(environ, merged.get("vars") or {}, origins.error)
     variables = expander.variables()
     env = expander.export_env(merged.get("env") or {}, environ, ("env",))
     resolved = {}
@@ -109,25 +110,3 @@ def load_monorepo(root: str | os.PathLike | None = None, flavor: str | None = No
             resolved[key] = expander.tree(value, (key,))
     return build(resolved, root=root_dir, config_file=config_file, flavor=flavor, env=env,
                  variables=variables, origins=origins)
-
-
-class ValidationCache:
-    """Keys of inputs that passed validation, read once and written once per load."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self._new: list[str] = []
-        self._known: set[str] | None = None
-
-    def has(self, key: str) -> bool:
-        if self._known is None:
-            self._known = set(cache.read_keys(self.folder))
-        return key in self._known or key in self._new
-
-    def add(self, key: str) -> None:
-        if not self.has(key):
-            self._new.append(key)
-
-    def save(self) -> None:
-        if self._new:
-            cache.remember(self.folder, self._new)

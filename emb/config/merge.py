@@ -21,7 +21,7 @@ import posixpath
 from pathlib import Path
 
 from emb.config.plugins import Found
-from emb.config.where import Origins, display
+from emb.config.where import Origins, config_error, display
 
 
 class FlavorSource:
@@ -112,8 +112,10 @@ def _absorb(merged: dict, name: str, fragment: dict | None, file: Path, file_pre
             for task_name, task in (value or {}).items():
                 if task_name in tasks:
                     first, _ = origins.locate(here + (task_name,))
-                    raise origins_error_duplicate(origins, file, file_prefix + ("tasks", task_name),
-                                                  f"{name}:{task_name}", first)
+                    raise config_error(
+                        file, file_prefix + ("tasks", task_name),
+                        f"duplicate task id {name}:{task_name}: also defined in {display(first)}",
+                        ["define each task once (use a flavor to change it for an environment)"], key=True)
                 tasks[task_name] = task
                 origins.add(here + (task_name,), file, file_prefix + ("tasks", task_name))
         elif key == "kubernetes" and isinstance(merged.get(key), dict) and isinstance(value, dict):
@@ -126,9 +128,3 @@ def _absorb(merged: dict, name: str, fragment: dict | None, file: Path, file_pre
             merged[key] = value
             origins.add(here, file, file_prefix + (key,))
 
-
-def origins_error_duplicate(origins: Origins, file: Path, file_path: tuple, task_id: str, first: Path):
-    from emb.config.where import config_error
-
-    return config_error(file, file_path, f"duplicate task id {task_id}: also defined in {display(first)}",
-                        ["define each task once (use a flavor to change it for an environment)"], key=True)

@@ -108,3 +108,11 @@ def test_flavored_result_is_validated(repo):
 def test_patches_and_patch_together_are_an_error(repo):
     doc = EMB.replace("    patch:\n", "    patches: []\n    patch:\n")
     assert "both `patches` and `patch`" in repo.write({".emb.yml": doc}).error(flavor="production").message
+
+
+def test_vars_used_before_the_flavor_are_not_stale_after_it(repo):
+    """A var used early (in a plugin's config) and patched by the flavor has its patched value later."""
+    repo.write({".emb.yml": EMB.replace("project: {name: shop}",
+                                        "project: {name: shop}\nplugins: [{name: dotenv, config: '.env.${vars:appEnv}'}]")})
+    mono = repo.load(flavor="staging")
+    assert mono.tasks["api:migrate"].script == "echo migrating staging"
