@@ -7,12 +7,9 @@ This module only wires them together and prints emb's own lines.
 
 from __future__ import annotations
 
-import json
 import os
-import shlex
 import sys
 import time
-from dataclasses import dataclass
 
 import click
 
@@ -133,23 +130,29 @@ def run(
 # --------------------------------------------------------------------------- the flow
 
 
-@dataclass
 class Options:
-    refs: list[str]
-    executor: str | None = None
-    all_matching: bool = False
-    dry_run: bool = False
-    as_json: bool = False
-    quiet: bool = False
-    namespace: str | None = None
-    kube_context: str | None = None
-    pod: str | None = None
+    """What the command line asked for (plain class: a dataclass costs start-up time)."""
+
+    def __init__(self, refs: list[str], executor: str | None = None, all_matching: bool = False,
+                 dry_run: bool = False, as_json: bool = False, quiet: bool = False,
+                 namespace: str | None = None, kube_context: str | None = None, pod: str | None = None):
+        self.refs = refs
+        self.executor = executor
+        self.all_matching = all_matching
+        self.dry_run = dry_run
+        self.as_json = as_json
+        self.quiet = quiet
+        self.namespace = namespace
+        self.kube_context = kube_context
+        self.pod = pod
 
 
-@dataclass
 class Step:
-    task: object  # emb.model.Task
-    executor: str | None  # None: the task only has `pre` tasks, nothing of its own to run
+    """One planned task and its executor (None: only `pre` tasks, nothing of its own to run)."""
+
+    def __init__(self, task, executor: str | None):
+        self.task = task
+        self.executor = executor
 
 
 class RunFlow:
@@ -177,12 +180,13 @@ class RunFlow:
         steps = choose_executors(monorepo, tasks, requested, self.o.executor)
         if self.o.dry_run:
             return self.print_plan(steps, ctx)
-        from emb import confirm
+        if any(step.task.confirm is not None for step in steps):
+            from emb import confirm
 
-        # A prompt that cannot be asked fails the run before anything runs.
-        for step in steps:
-            if step.executor is not None:
-                confirm.require_terminal(step.task, ctx.stdin_tty)
+            # A prompt that cannot be asked fails the run before anything runs.
+            for step in steps:
+                if step.executor is not None:
+                    confirm.require_terminal(step.task, ctx.stdin_tty)
         for step in steps:
             code = self.run_step(step, ctx)
             if code != 0:
@@ -190,7 +194,7 @@ class RunFlow:
         return 0
 
     def run_step(self, step: Step, ctx) -> int:
-        from emb import confirm, executors, process
+        from emb import executors, process
 
         task = step.task
         if step.executor is None:
@@ -198,7 +202,10 @@ class RunFlow:
             return 0
         module = executors.get(step.executor)
         cmd = module.command(task, ctx)
-        confirm.ask(task, stdin_tty=ctx.stdin_tty, where=cmd.where)
+        if task.confirm is not None:
+            from emb import confirm
+
+            confirm.ask(task, stdin_tty=ctx.stdin_tty, where=cmd.where)
         log_path = process.log_path_for(ctx.monorepo, task.id)
         self.report.start(task, step.executor, cmd)
         result = process.run(cmd, log_path=log_path)
@@ -207,9 +214,11 @@ class RunFlow:
             retry = retry_command(task, ctx, result)
             if retry is not None:
                 self.report.retry(task, retry)
+                from dataclasses import replace
+
                 first = result.duration
                 result = process.run(retry, log_path=log_path)
-                result = type(result)(**{**result.__dict__, "duration": first + result.duration})
+                result = replace(result, duration=first + result.duration)
         self.report.end(task, result)
         return result.exit_code
 
@@ -260,6 +269,8 @@ def choose_executors(monorepo, tasks, requested: set[str], executor: str | None)
 
 def command_line(cmd) -> str:
     """The runnable line for a Command: `env K=V ... ARGV` when it adds environment variables."""
+    import shlex
+
     if not cmd.env:
         return cmd.shell_line()
     assignments = " ".join(f"{shlex.quote(k)}={shlex.quote(v)}" for k, v in cmd.env.items())
@@ -321,6 +332,8 @@ class Reporter:
         if self.quiet and not always:
             return
         if self.as_json:
+            import json
+
             note(json.dumps(event))
         else:
             note(text)
@@ -360,6 +373,8 @@ class Reporter:
 
 
 def report_error(err: EmbError) -> None:
+    import json
+
     note(json.dumps({"event": "error", "message": err.message, "hints": list(err.hints), "exit_code": err.exit_code}))
 
 
