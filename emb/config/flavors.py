@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from emb.config.merge import FlavorSource
 from emb.config.where import Origins, config_error, pointer
-from emb.errors import ConfigError
 
 
 def available(sources: list[FlavorSource]) -> list[str]:
@@ -23,8 +22,8 @@ def apply_flavor(doc: dict, flavor: str, sources: list[FlavorSource], origins: O
     """Return the document with the flavor's patches applied (component level first)."""
     known = available(sources)
     if flavor not in known:
-        raise ConfigError(
-            f"unknown flavor '{flavor}' (available: {', '.join(known) or 'none defined'})",
+        raise config_error(
+            origins.default_file, (), f"unknown flavor '{flavor}' (available: {', '.join(known) or 'none defined'})",
             ["pass one of the available flavors to --flavor / EMB_FLAVOR, or declare it under `flavors:`"],
         )
     ordered = [s for s in sources if s.component is not None] + [s for s in sources if s.component is None]

@@ -197,6 +197,10 @@ BROKEN = {
     "pre unknown": ({".emb.yml": "project: {name: x}\ntasks: {t: {pre: [nothing]}}\n"}, ".emb.yml:2"),
     "duplicate task id": ({".emb.yml": "project: {name: x}\nplugins: [embfiles]\ncomponents: {api: {tasks: {t: {script: a}}}}\n",
                            "api/Embfile.yml": "tasks: {t: {script: b}}\n"}, "api/Embfile.yml"),
+    "embfile yaml syntax": ({".emb.yml": "project: {name: x}\nplugins: [embfiles]\n",
+                             "web/Embfile.yml": "tasks:\n  t: {script: x\n  u: 1\n"}, "web/Embfile.yml:3"),
+    "unknown flavor": ({".emb.yml": "project: {name: x}\nflavors: {staging: {patches: []}}\n"}, ".emb.yml",
+                       ("--flavor", "prod")),
     "bad plugin": ({".emb.yml": "project: {name: x}\nplugins: [autodoker]\n"}, ".emb.yml:2"),
 }
 
