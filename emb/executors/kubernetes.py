@@ -72,7 +72,6 @@ def target_for(ctx: RunContext) -> kube.Target:
 def command_for_pod(task: Task, ctx: RunContext, target: kube.Target, choice: kube.PodChoice) -> Command:
     stdin, tty = stdio_flags(task.interactive, ctx.stdin_tty, ctx.stdout_tty)
     argv = exec_argv(target, choice.pod, choice.container, ["sh", "-c", build_script(task)], stdin=stdin, tty=tty)
-    context = target.context or "current context"
     details: dict[str, str] = {
         "namespace": target.namespace,
         "namespace from": target.namespace_source,
@@ -86,7 +85,7 @@ def command_for_pod(task: Task, ctx: RunContext, target: kube.Target, choice: ku
     return Command(
         argv=tuple(argv),
         tty=tty,
-        where=f"pod {choice.pod} (container {choice.container}, namespace {target.namespace}, context {context})",
+        where=f"pod {choice.pod} (container {choice.container}, {target.describe()})",
         details=details,
     )
 
