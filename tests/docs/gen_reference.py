@@ -221,7 +221,8 @@ def _commands(group, ctx, path):
         cmd = group.get_command(ctx, name)
         if cmd is None or getattr(cmd, "hidden", False):
             raise SystemExit(f"emb {' '.join(path[1:] + [name])}: command could not be loaded")
-        sub = click.Context(cmd, info_name=name, parent=ctx, terminal_width=WIDTH, max_content_width=WIDTH)
+        settings = {**cmd.context_settings, "terminal_width": WIDTH, "max_content_width": WIDTH}
+        sub = click.Context(cmd, info_name=name, parent=ctx, **settings)
         yield path + [name], cmd, sub
         if isinstance(cmd, click.Group):
             yield from _commands(cmd, sub, path + [name])
@@ -232,7 +233,8 @@ def cli_md() -> str:
 
     from emb.cli.main import cli
 
-    root = click.Context(cli, info_name="emb", terminal_width=WIDTH, max_content_width=WIDTH)
+    settings = {**cli.context_settings, "terminal_width": WIDTH, "max_content_width": WIDTH}
+    root = click.Context(cli, info_name="emb", **settings)
     lines = [
         "# CLI reference",
         "",
