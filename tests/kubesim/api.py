@@ -19,7 +19,7 @@ from aiohttp import web
 
 from . import actions, resources, tables
 from .patch import apply_patch
-from .resources import BY_PLURAL, Resource
+from .resources import Resource
 from .selectors import SelectorError, labels_match, parse_field_selector, parse_label_selector
 from .status import ApiError, bad_request, forbidden, method_not_allowed, not_found, unauthorized
 

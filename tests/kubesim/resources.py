@@ -23,7 +23,6 @@ SERVER_VERSION = {
     "platform": "linux/amd64",
 }
 
-READ_VERBS = ("get", "list", "watch")
 ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 
 

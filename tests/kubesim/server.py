@@ -162,13 +162,6 @@ class ServerThread:
     def _schedule(self, delay: float, fn: Callable[[], None]) -> None:
         self.loop.call_soon_threadsafe(self.loop.call_later, delay, fn)
 
-    def call(self, fn: Callable[[], Any]) -> Any:
-        """Run fn on the server loop and wait for its result (used by the Python API)."""
-        if threading.current_thread() is self.thread:
-            return fn()
-        fut = asyncio.run_coroutine_threadsafe(_as_coroutine(fn), self.loop)
-        return fut.result(10)
-
     def stop(self) -> None:
         """Kill exec processes, cut every connection, stop listening; safe to call twice."""
         if self.stopped:
@@ -199,6 +192,3 @@ class ServerThread:
             session.kill()
         self.loop.call_soon(self.loop.stop)
 
-
-async def _as_coroutine(fn: Callable[[], Any]) -> Any:
-    return fn()

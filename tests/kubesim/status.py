@@ -68,9 +68,3 @@ def forbidden(user: str, verb: str, resource: Resource | None, subresource: str 
 def method_not_allowed(message: str = "the server does not allow this method on the requested resource") -> ApiError:
     return ApiError(405, "MethodNotAllowed", message)
 
-
-def success_status(details: dict | None = None) -> dict:
-    out: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"}
-    if details:
-        out["details"] = details
-    return out

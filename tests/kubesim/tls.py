@@ -24,6 +24,8 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
     """Write cert.pem and key.pem into directory; return their paths."""
     directory.mkdir(parents=True, exist_ok=True)
     cert, key = directory / "cert.pem", directory / "key.pem"
+    if shutil.which("openssl") is None:
+        raise RuntimeError("kubesim needs the openssl CLI to make its TLS certificate (apt-get install openssl)")
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
          "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "3650", "-subj", "/CN=kubesim",

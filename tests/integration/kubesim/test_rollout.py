@@ -27,7 +27,7 @@ def test_rollout_restart_replaces_the_pods(kubesim):
 
 def test_rollout_status_waits_for_new_pods(kubesim):
     kubesim.add_deployment("default", "api", replicas=2)
-    kubesim.set_delays(pod_start=0.6, termination=0.3)
+    kubesim.set_delays(pod_start=1.5, termination=5)
     assert kubesim.kubectl("rollout", "restart", "deploy/api").returncode == 0
     out = kubesim.kubectl("get", "pods", "--no-headers")
     states = sorted(line.split()[2] for line in out.stdout.splitlines())
