@@ -106,3 +106,21 @@ def in_project(project, monkeypatch):
     yield project
     compose.clear_caches()
 
+
+
+def size_seen_in_container(child, want: tuple[int, int], deadline: float = 10.0) -> tuple[int, int]:
+    """Ask the container shell (`stty size`) until it reports `want` or `deadline` passes.
+
+    A resize travels emb -> compose -> daemon -> container asynchronously; on a
+    loaded machine one fixed sleep would make the test flaky.
+    """
+    import time
+
+    end = time.monotonic() + deadline
+    while True:
+        child.sendline("stty size")
+        child.expect(r"(\d+) (\d+)\r\n")
+        seen = (int(child.match.group(1)), int(child.match.group(2)))
+        if seen == want or time.monotonic() > end:
+            return seen
+        time.sleep(0.2)

@@ -7,6 +7,8 @@ import sys
 
 import pexpect
 
+from tests.integration.compose.conftest import size_seen_in_container
+
 SPECIAL = "quote ' dq \" dollar $HOME ${X} `bq` back\\slash\nnewline\ttab ünï € *?[a]"
 
 
@@ -56,9 +58,7 @@ def test_interactive_task_on_a_terminal(project):
         child.expect(r"(\d+) (\d+)\r\n/dev/pts/\d+")
         assert child.match.groups() == ("30", "90")
         child.setwinsize(50, 120)
-        child.sendline("sleep 0.3; stty size")
-        child.expect(r"(\d+) (\d+)\r\n")
-        assert child.match.groups() == ("50", "120")
+        assert size_seen_in_container(child, (50, 120)) == (50, 120)
         child.sendline("exit 6")
         child.expect(pexpect.EOF)
     finally:
