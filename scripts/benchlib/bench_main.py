@@ -16,7 +16,6 @@ import os
 import platform
 import shlex
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,13 +26,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import compose_bench  # noqa: E402  (this folder is not a package)
+import kube_bench  # noqa: E402
 from monorepo import generate as generate_monorepo  # noqa: E402
 from timing import (  # noqa: E402
     BenchError, Row, compare, fmt_value, interleaved, ratio_at_most, skipped, time_once, under,
 )
 
 TOP = Path(__file__).resolve().parents[2]
-EXAMPLE = TOP / "examples" / "production-ready"
 PERF_MD = TOP / "docs" / "performance.md"
 STREAM_BYTES = 200 * 1024 * 1024
 # 63 characters + newline: a realistic log line, and 64 divides STREAM_BYTES.
@@ -193,80 +192,15 @@ def bench_container(runs: int, work: Path) -> list[Row]:
 
 # --- kubernetes ---------------------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def example_manifests() -> list[Path]:
-    """The example's k8s/ files the simulator loads (rbac.yaml is for real clusters:
-    the simulator has fixed users of its own)."""
-    return [p for p in sorted((EXAMPLE / "k8s").glob("*.yaml")) if p.name != "rbac.yaml"]
-
-
-def start_kubesim(manifests: list[Path], work: Path) -> tuple[subprocess.Popen, Path]:
-    """Start tests/kubesim on a free port; returns (process, kubeconfig). Caller stops it."""
-    kubeconfig = work / "kubeconfig"
-    log = open(work / "kubesim.log", "wb")
-    args = [a for m in manifests for a in ("--manifests", str(m))]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.kubesim", *args,
-         "--port", str(_free_port()), "--kubeconfig", str(kubeconfig)],
-        cwd=TOP, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-    )
-    env = clean_env(KUBECONFIG=str(kubeconfig))
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
-        if kubeconfig.exists() and subprocess.run(
-            ["kubectl", "get", "namespaces"], env=env, capture_output=True
-        ).returncode == 0:
-            return proc, kubeconfig
-        time.sleep(0.2)
-    proc.kill()
-    proc.wait()
-    raise BenchError("the simulator did not start: " + (work / "kubesim.log").read_text()[-500:])
-
-
 def bench_kubernetes(runs: int, work: Path) -> list[Row]:
+    """kube_bench.py runs the simulator and the measurements; its first row is the
+    goal row, the others explain it (details table)."""
     what = "kubernetes exec: `emb run` (kubernetes) vs `kubectl exec` (simulated API server)"
-    goal = "ratio ≤ 1.6"
-    if not shutil.which("kubectl"):
-        return [skipped(what, "kubectl is not installed", goal)]
     try:
         import aiohttp  # noqa: F401  (the simulator's only dependency)
     except ImportError:
-        return [skipped(what, "the simulator needs aiohttp (pip install -e '.[test]')", goal)]
-    proc, kubeconfig = start_kubesim(example_manifests(), work)
-    try:
-        env = clean_env(KUBECONFIG=str(kubeconfig))
-        root = write(work / "kube", {
-            ".emb.yml": (
-                "project: {name: bench}\nkubernetes: {namespace: staging}\n"
-                "components:\n  api:\n    tasks:\n      noop: {script: 'true', executors: [kubernetes]}\n"
-            ),
-            "api/.keep": "",
-        })
-        pod = subprocess.run(
-            ["kubectl", "get", "pods", "-n", "staging", "-l", "app.kubernetes.io/name=api",
-             "-o", "jsonpath={.items[0].metadata.name}"],
-            env=env, capture_output=True, text=True, check=True,
-        ).stdout.strip()
-        return [compare(
-            what, emb_argv("run", "api:noop"),
-            ["kubectl", "--namespace", "staging", "exec", "-i", pod, "-c", "api", "--", "sh", "-c", "true"],
-            runs=runs, env=env, cwd=root, baseline_what="`kubectl exec -i POD -c api -- sh -c true`",
-            goal=goal, judge=ratio_at_most(1.6),
-        )]
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        return [skipped(what, "the simulator needs aiohttp (pip install -e '.[test]')", "ratio ≤ 1.6")]
+    return kube_bench.measure(runs, work)
 
 
 SECTIONS = {
@@ -321,8 +255,11 @@ def machine() -> str:
                 break
     except OSError:
         pass
+    load = ""
+    if hasattr(os, "getloadavg"):
+        load = f", load average {os.getloadavg()[0]:.1f} when the run ended (other work inflates every row)"
     return (f"{os.cpu_count()} CPUs{' (' + cpu + ')' if cpu else ''}, "
-            f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
+            f"Python {platform.python_version()}, {platform.system()} {platform.release()}{load}")
 
 
 def performance_md(rows: list[Row], runs: int) -> str:
@@ -339,7 +276,10 @@ alternating with emb, so both saw the same machine state.
 Measured on {today}: {machine()}.
 Regenerate this page with `scripts/bench` (it rewrites `docs/performance.md`).
 
-## Where the container time goes
+## Where the time goes
+
+Rows that explain the container and kubernetes ratios (from
+`scripts/benchlib/compose_bench.py` and `kube_bench.py`, which also run on their own).
 
 {markdown_table([r for r in rows if r.detail])}
 
@@ -350,7 +290,7 @@ Regenerate this page with `scripts/bench` (it rewrites `docs/performance.md`).
   only in the commands that use them.
 - **`emb tasks`** on generated monorepos (`scripts/benchlib/monorepo.py`) whose
   components are found by the `autodocker` and `embfiles` plugins, each with a
-  Dockerfile and a 5-task `Embfile.yml` using `${vars:...}` and `${env:...}`. Schema validation runs on
+  Dockerfile and a 5-task `Embfile.yml` using `${{vars:...}}` and `${{env:...}}`. Schema validation runs on
   the first load and its result is cached under `.emb/cache/` (keyed by the
   files' contents), so the median is a warm load; the cold first run is noted.
 - **Trivial local task**: `emb run noop` (`script: 'true'`) against `sh -c true`.
@@ -365,10 +305,11 @@ Regenerate this page with `scripts/bench` (it rewrites `docs/performance.md`).
 - **Container exec** (`scripts/benchlib/compose_bench.py`): `emb run svc:noop`
   against `docker compose exec -T svc sh -c true` on a running service (a busybox
   image built from scratch); the second table splits emb's part from the exec.
-- **Kubernetes exec**: `emb run api:noop` against `kubectl exec -i POD -c api -- sh -c true`
-  with the pod name known in advance; emb also looks the pod up, which is
-  part of what it costs. The API server is `tests/kubesim` (simulated), so the
-  network is the loopback: on a real cluster the fixed costs weigh less.
+- **Kubernetes exec** (`scripts/benchlib/kube_bench.py`): `emb run api:noop`
+  against `kubectl exec -i POD -c api -- sh -c true` on the same pod, its name
+  known in advance; emb also looks the pod up (one more `kubectl` call), which
+  is part of what it costs. The API server is `tests/kubesim` (simulated), so
+  the network is the loopback: on a real cluster the fixed costs weigh less.
 """
 
 
