@@ -157,6 +157,17 @@ def replace(cluster: Cluster, resource: Resource, namespace: str | None, name: s
         return copy.deepcopy(old)
 
 
+def replace_status(cluster: Cluster, resource: Resource, namespace: str | None, name: str, status: Any) -> dict:
+    """PUT/PATCH on the status subresource: only .status changes."""
+    with cluster.lock:
+        obj = cluster.raw(resource.plural, namespace, name)
+        if obj is None:
+            raise not_found(resource, name)
+        obj["status"] = copy.deepcopy(status)
+        cluster.put(resource.plural, obj)
+        return copy.deepcopy(obj)
+
+
 def delete(cluster: Cluster, resource: Resource, namespace: str | None, name: str, *,
            grace: float | None = None, replace_pod: bool = True) -> dict:
     with cluster.lock:

@@ -309,9 +309,7 @@ async def crud(cluster: "Cluster", info: RequestInfo, request: web.Request) -> w
                 return json_response(actions.scale_of(obj))
             new = apply_patch(current, request.content_type, body) if info.verb == "patch" else body
             if info.subresource == "status":
-                current["status"] = new.get("status", current.get("status"))
-                cluster.raw(r.plural, ns, info.name)["status"] = current["status"]
-                obj = cluster.put(r.plural, cluster.raw(r.plural, ns, info.name))
+                obj = actions.replace_status(cluster, r, ns, info.name, new.get("status", current.get("status")))
             else:
                 obj = actions.replace(cluster, r, ns, info.name, new)
         return render(request, r, [obj], obj["metadata"]["resourceVersion"], single=True)
