@@ -52,7 +52,11 @@ GRACE_KILL = 3.0  # seconds between SIGTERM and SIGKILL
 BUFFER_SIZE = 1 << 20
 PIPE_SIZE = 1 << 20  # ask the kernel for 1 MiB pipes: fewer, larger reads
 STDERR_TAIL = 8192
-ZERO_COPY_AFTER = 4 << 20  # stdout bytes after which tee/splice take over (Linux)
+# "Bulk" output: past this many bytes, stdout goes through tee/splice (Linux)
+# and small reads wait BULK_WAIT seconds for the pipe to fill (BULK_READ: small).
+BULK_AFTER = 4 << 20
+BULK_READ = 256 << 10
+BULK_WAIT = 0.002
 KEEP_RUNS = 10  # log files kept per task: the oldest are removed when a run starts
 
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -234,6 +238,8 @@ class _Pump:
             _grow_pipe(fd)
         self.stdout_fd = out
         self.stdout_bytes = 0
+        self.streamed = 0  # bytes copied from both pipes
+        self.last_read = 0
         self.splicer: _Splicer | None | bool = None  # None: not decided yet; False: not available
 
     # The signal handlers only record; the loop below acts. The wakeup fd makes
@@ -291,6 +297,11 @@ class _Pump:
                     open_fds.discard(fd)
                     self._close(fd)
             self._handle_signals()
+            if self.streamed > BULK_AFTER and 0 < self.last_read < BULK_READ and not self.pending:
+                # A task streaming lots of output in small writes would wake us
+                # for every few kilobytes; letting the pipe fill for a moment
+                # turns thousands of tiny copies into a few large ones.
+                time.sleep(BULK_WAIT)
             if self.child_changed or poll_child_every is not None:
                 self.child_changed = False
                 if self.proc.poll() is not None:
@@ -317,11 +328,16 @@ class _Pump:
 
     def _copy_once(self, fd: int) -> bool:
         """Copy one read's worth from a child pipe; False at end of file."""
-        if fd == self.stdout_fd and self.stdout_bytes > ZERO_COPY_AFTER:
+        if fd == self.stdout_fd and self.stdout_bytes > BULK_AFTER:
             if self.splicer is None:
                 self.splicer = _Splicer.create(self.log_fd, self.quiet) or False
+                if not self.quiet:
+                    _grow_pipe(1, only_fifo=True)  # larger copies into emb's own stdout pipe too
             if self.splicer:
-                return self.splicer.copy_once(fd)
+                n = self.splicer.copy_once(fd)
+                self.last_read = n
+                self.streamed += n
+                return n > 0
         try:
             n = os.readv(fd, [self.buffer])
         except BlockingIOError:
@@ -330,6 +346,8 @@ class _Pump:
             if err.errno == errno.EINTR:
                 return True
             raise
+        self.last_read = n
+        self.streamed += n
         if n == 0:
             return False
         data = self.view[:n]
@@ -420,7 +438,7 @@ class _Splicer:
     as in `emb run x | grep y`), then splice(2) moves them into the log file.
     That saves two of the three copies of the read/write loop, which is what
     keeps `emb run` near the throughput of the task itself. Used only once a
-    run has written ZERO_COPY_AFTER bytes, so short runs never pay the
+    run has written BULK_AFTER bytes, so short runs never pay the
     ctypes import; stderr always takes the read/write path (it feeds the tail).
     """
 
@@ -451,10 +469,10 @@ class _Splicer:
         tee.restype = ctypes.c_ssize_t
         return cls(tee, ctypes.get_errno, log_fd, quiet)
 
-    def copy_once(self, fd: int) -> bool:
+    def copy_once(self, fd: int) -> int:
+        """Bytes copied; 0 at end of file or when emb's reader went away."""
         if self.quiet:
-            n = self._splice_some(fd, BUFFER_SIZE)
-            return n > 0
+            return self._splice_some(fd, BUFFER_SIZE)
         while True:
             n = self.tee(fd, 1, BUFFER_SIZE, 0)
             if n >= 0:
@@ -466,14 +484,12 @@ class _Splicer:
                 select.select([], [1], [])
                 continue
             if err == errno.EPIPE:  # the reader went away: as in the read/write loop
-                return False
+                return 0
             raise OSError(err, os.strerror(err))
-        if n == 0:
-            return False
         left = n
         while left:
             left -= self._splice_some(fd, left)
-        return True
+        return n
 
     def _splice_some(self, fd: int, count: int) -> int:
         while True:
@@ -515,10 +531,12 @@ def _group_alive(pgid: int) -> bool:
     return False
 
 
-def _grow_pipe(fd: int) -> None:
+def _grow_pipe(fd: int, only_fifo: bool = False) -> None:
     try:
         import fcntl
 
+        if only_fifo and not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return
         fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
     except (ImportError, AttributeError, OSError):
         pass  # not Linux, or over /proc/sys/fs/pipe-max-size: the default size works too

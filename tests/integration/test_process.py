@@ -144,7 +144,7 @@ def test_a_large_stream_reaches_the_log_whole(tmp_path):
 
 @pytest.mark.parametrize("quiet", [False, True])
 def test_a_large_stream_into_a_pipe_arrives_whole_on_both_sides(tmp_path, quiet):
-    # Into a pipe, past ZERO_COPY_AFTER, stdout takes the tee/splice path on Linux;
+    # Into a pipe, past BULK_AFTER, stdout takes the tee/splice path on Linux;
     # stderr written meanwhile must still land in the log and on stderr.
     size = 64 * 1000 * 1000
     log = tmp_path / "log"
