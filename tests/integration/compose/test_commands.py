@@ -6,8 +6,11 @@ import json
 import sys
 
 import pexpect
+import pytest
 
 from tests.integration.compose.conftest import FILES, size_seen_in_container
+
+pytestmark = pytest.mark.docker  # real Docker daemon + Compose v2
 
 
 def test_ps_lists_every_service_with_its_state(project):

@@ -6,8 +6,11 @@ import os
 import sys
 
 import pexpect
+import pytest
 
 from tests.integration.compose.conftest import size_seen_in_container
+
+pytestmark = pytest.mark.docker  # real Docker daemon + Compose v2
 
 SPECIAL = "quote ' dq \" dollar $HOME ${X} `bq` back\\slash\nnewline\ttab ünï € *?[a]"
 

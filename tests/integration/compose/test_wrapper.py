@@ -16,6 +16,8 @@ from emb.executors import RunContext
 from emb.executors import compose as executor
 from emb.model import Component, Monorepo, Task
 
+pytestmark = pytest.mark.docker  # real Docker daemon + Compose v2
+
 
 def monorepo_of(project) -> Monorepo:
     names = ("api", "idle", "lib")
