@@ -106,3 +106,14 @@ def test_interactive_shell_on_a_terminal_follows_resizes(project):
     finally:
         child.close()
     assert child.exitstatus == 5
+
+
+def test_logs_follow_stops_on_ctrl_c(project):
+    child = spawn_emb(project, "logs", "web", "-f")
+    try:
+        child.expect("web says hello")
+        child.sendintr()
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 130
