@@ -16,7 +16,8 @@ CONFIG_NAME = ".emb.yml"
 
 def find_config_file(root: str | os.PathLike | None, cwd: Path, environ=os.environ) -> Path:
     """The absolute path of the .emb.yml to load."""
-    source = "--root"
+    # The CLI's --root option also reads EMB_ROOT: name the one the user actually set.
+    source = "EMB_ROOT" if root and str(root) == environ.get("EMB_ROOT") else "--root"
     if not root:
         root, source = environ.get("EMB_ROOT") or None, "EMB_ROOT"
     if root:

@@ -19,9 +19,18 @@ from emb.config.plugins import PluginRun, run_plugins
 from emb.config.schemafiles import schema_bytes
 from emb.config.where import Origins, config_error
 from emb.config.yamlio import ParseCache, read_mapping
+from emb.errors import ConfigError
 from emb.model import Monorepo
 
 EMB_HINT = "start it with: project: {name: myapp}  (see `emb config schema`)"
+
+
+def current_directory() -> Path:
+    try:
+        return Path.cwd()
+    except OSError:  # deleted under our feet (a shell still sitting in a removed folder)
+        raise ConfigError("the current directory no longer exists",
+                          ["cd to the monorepo, or pass -C DIR / set EMB_ROOT"]) from None
 
 
 def validate(kind, data, error) -> None:
@@ -34,7 +43,7 @@ def load_monorepo(root: str | os.PathLike | None = None, flavor: str | None = No
                   cwd: str | os.PathLike | None = None,
                   environ: MutableMapping[str, str] | None = None) -> Monorepo:
     environ = os.environ if environ is None else environ
-    cwd = Path(cwd) if cwd is not None else Path.cwd()
+    cwd = Path(cwd) if cwd is not None else current_directory()
     flavor = flavor if flavor is not None else (environ.get("EMB_FLAVOR") or None)
     flavor = flavor or None
 

@@ -63,3 +63,23 @@ def test_monorepo_root_is_config_folder_joined_with_project_root_dir(repo):
     assert mono.config_file == repo.root / "conf" / ".emb.yml"
     assert mono.components["api"].root_dir == repo.root / "api"
     assert mono.components["api"].rel_dir == "api"
+
+
+def test_error_names_emb_root_when_the_value_came_from_it(tmp_path):
+    """The CLI passes EMB_ROOT's value as `root` (click envvar): say EMB_ROOT, not --root."""
+    missing = str(tmp_path / "missing")
+    with pytest.raises(ConfigError, match="given by EMB_ROOT"):
+        find_config_file(missing, tmp_path, {"EMB_ROOT": missing})
+    with pytest.raises(ConfigError, match="given by --root"):
+        find_config_file(missing, tmp_path, {})
+
+
+def test_deleted_current_directory_is_a_config_error(tmp_path, monkeypatch):
+    from emb.config.loader import load_monorepo
+
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    with pytest.raises(ConfigError, match="current directory no longer exists"):
+        load_monorepo(environ={})
