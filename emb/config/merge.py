@@ -49,6 +49,10 @@ def merge_components(doc: dict, found: list[Found], config_file: Path, root: Pat
         by_folder.setdefault(normalize_folder(item.folder), []).append(item)
 
     inline_folder = {name: normalize_folder(str((c or {}).get("rootDir", name))) for name, c in inline.items()}
+    for name, folder in inline_folder.items():
+        if posixpath.isabs(folder):
+            raise origins.error(("components", name, "rootDir"), f"rootDir {folder} is absolute",
+                                ["component folders are relative to the monorepo root (project.rootDir)"])
     owner: dict[str, str] = {}  # folder -> inline component name receiving what plugins found there
     for name, folder in inline_folder.items():
         base = posixpath.basename(folder) if folder != "." else root.name

@@ -133,3 +133,9 @@ def test_yaml_anchors_and_merge_keys_work(repo):
         """})
     other = repo.load().tasks["other"]
     assert (other.script, other.executors, other.description) == ("echo other", ("local",), "shared")
+
+
+def test_component_root_dir_must_be_relative(repo):
+    repo.write({".emb.yml": "project: {name: x}\ncomponents: {api: {rootDir: /etc}}\n"})
+    err = repo.error()
+    assert "rootDir /etc is absolute" in err.message and "/components/api/rootDir" in err.message
