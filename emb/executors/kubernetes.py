@@ -118,7 +118,7 @@ def retry_command(task: Task, ctx: RunContext, result) -> Command | None:
     vanished = failure.kind == "not_found" and failure.resource == "pods"
     pod = failure.name if vanished else _chosen.get(task.id, ctx.pod)
     if not vanished:
-        raise kube.error_for(target, failure, doing=f"starting task {task.id} in pod {pod or '?'}", pod=pod)
+        raise kube.error_for(target, failure, doing=f"running task {task.id} in pod {pod or '?'}", pod=pod)
     seen = _vanished.setdefault(task.id, [])
     seen.append(failure.name or "?")
     if ctx.pod or len(seen) > 1:
