@@ -10,6 +10,7 @@ one fresh lookup; anything else kubectl reports becomes a CannotStart error.
 from __future__ import annotations
 
 import re
+import shlex
 
 from emb import kube
 from emb.errors import CannotStart, ConfigError, UsageError
@@ -19,14 +20,15 @@ from emb.model import Task, effective_kubernetes
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def sh_single_quote(value: str) -> str:
-    """POSIX single quotes, always (even for 'safe' words): bytes pass unchanged,
-    including newlines, `$`, backslashes, double quotes and non-ASCII."""
-    return "'" + value.replace("'", "'\"'\"'") + "'"
+def sh_quote(value: str) -> str:
+    """POSIX single quotes where needed (shlex.quote): every byte passes unchanged,
+    including newlines, `$`, backslashes, quotes and non-ASCII; plain words stay
+    readable in --dry-run."""
+    return shlex.quote(value)
 
 
 def build_script(task: Task) -> str:
-    """`export K='v'; ...; cd '/dir' || exit 1; <task script>` for `sh -c`."""
+    """`export K='v'; ...; cd /dir || exit 1; <task script>` for `sh -c`."""
     parts = []
     for name, value in task.vars.items():
         if not _ENV_NAME.match(name):
@@ -34,9 +36,11 @@ def build_script(task: Task) -> str:
                 f"task {task.id}: var name {name!r} cannot be an environment variable",
                 ["use letters, digits and underscores, not starting with a digit"],
             )
-        parts.append(f"export {name}={sh_single_quote(str(value))}")
+        if "\0" in str(value):
+            raise ConfigError(f"task {task.id}: var {name} contains a NUL byte, which no command line can carry")
+        parts.append(f"export {name}={sh_quote(str(value))}")
     if task.workdir:
-        parts.append(f"cd {sh_single_quote(task.workdir)} || exit 1")
+        parts.append(f"cd {sh_quote(task.workdir)} || exit 1")
     parts.append(task.script if task.script and task.script.strip() else ":")
     return "; ".join(parts)
 
@@ -117,14 +121,15 @@ def retry_command(task: Task, ctx: RunContext, result) -> Command | None:
     target = target_for(ctx)
     vanished = failure.kind == "not_found" and failure.resource == "pods"
     pod = failure.name if vanished else _chosen.get(task.id, ctx.pod)
-    if not vanished:
+    if not vanished or ctx.pod:
+        # With --pod there was no lookup: a missing pod is a wrong name, not a vanished one.
         raise kube.error_for(target, failure, doing=f"running task {task.id} in pod {pod or '?'}", pod=pod)
     seen = _vanished.setdefault(task.id, [])
     seen.append(failure.name or "?")
-    if ctx.pod or len(seen) > 1:
+    if len(seen) > 1:
         raise CannotStart(
             f"pod {failure.name} disappeared before task {task.id} could start"
-            + (f" (after a retry; earlier: {', '.join(seen[:-1])})" if len(seen) > 1 else ""),
+            f" (after a retry; earlier: {', '.join(seen[:-1])})",
             [f"the component's pods are changing (rollout?); check: {target.shell('get', 'pods')}",
              "run the task again once the rollout has finished"],
         )

@@ -7,7 +7,7 @@ import pytest
 
 from emb.errors import ConfigError
 from emb.executors import RunContext
-from emb.executors.kubernetes import build_script, command_for_pod, exec_argv, sh_single_quote, stdio_flags
+from emb.executors.kubernetes import build_script, command_for_pod, exec_argv, sh_quote, stdio_flags
 from emb.kube import PodChoice, Target
 from emb.model import Monorepo, Task
 
@@ -58,9 +58,10 @@ def test_vars_arrive_byte_for_byte_in_a_real_sh():
         assert env[k] == v, k
 
 
-def test_single_quoting_always_quotes():
-    assert sh_single_quote("plain") == "'plain'"
-    assert sh_single_quote("it's") == "'it'\"'\"'s'"
+def test_quoting_only_where_needed():
+    task = Task(id="api:t", name="t", component="api", script="run", workdir="/app",
+                vars={"ENV": "staging", "NOTE": "it's", "EMPTY": ""})
+    assert build_script(task) == "export ENV=staging; export NOTE='it'\"'\"'s'; export EMPTY=''; cd /app || exit 1; run"
 
 
 def test_workdir_and_multiline_script(tmp_path):
@@ -81,9 +82,11 @@ def test_exit_code_of_script_is_kept():
     assert run_sh(build_script(task)).returncode == 42
 
 
-def test_invalid_var_name_is_a_config_error():
+def test_invalid_var_name_or_nul_byte_is_a_config_error():
     with pytest.raises(ConfigError):
         build_script(Task(id="api:t", name="t", component="api", script="true", vars={"BAD-NAME": "x"}))
+    with pytest.raises(ConfigError):
+        build_script(Task(id="api:t", name="t", component="api", script="true", vars={"X": "a\0b"}))
 
 
 def _monorepo():
