@@ -57,7 +57,8 @@ STDERR_TAIL = 8192
 BULK_AFTER = 4 << 20
 BULK_READ = 256 << 10
 BULK_WAIT = 0.002
-KEEP_RUNS = 10  # log files kept per task: the oldest are removed when a run starts
+KEEP_RUNS = 10  # finished runs' logs kept per task (pruned when a run starts)...
+KEEP_BYTES = 64 << 20  # ...as long as they add up to at most this
 
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -92,7 +93,7 @@ def log_path_for(monorepo, task_id: str) -> Path:
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}Z"
     path = _create_unique(runs, f"{stamp}-{os.getpid()}")
     _point_link(logs / f"{name}.log", os.path.join(name, path.name))
-    _prune(runs, KEEP_RUNS)
+    _prune(runs, current=path.name)
     return path
 
 
@@ -128,16 +129,46 @@ def _point_link(link: Path, target: str) -> None:
         pass  # a filesystem without symlinks: the per-run file is still there
 
 
-def _prune(folder: Path, keep: int) -> None:
+def _prune(folder: Path, current: str) -> None:
+    """Remove old runs: keep the newest KEEP_RUNS others within KEEP_BYTES.
+
+    The size budget matters for tasks with huge output: a few 200 MB logs
+    left around fill the page cache with dirty pages and the kernel then
+    throttles every writer, emb included. A log still being written (its run
+    holds a lock on it) is never removed, so concurrent runs lose nothing.
+    """
     try:
-        names = sorted(n for n in os.listdir(folder) if n.endswith(".log"))
+        names = sorted((n for n in os.listdir(folder) if n.endswith(".log") and n != current), reverse=True)
     except OSError:
         return
-    for old in names[:-keep]:
+    kept = total = 0
+    for name in names:
+        path = folder / name
         try:
-            os.unlink(folder / old)
+            size = os.stat(path).st_size
         except OSError:
-            pass
+            continue
+        if kept < KEEP_RUNS and total + size <= KEEP_BYTES:
+            kept += 1
+            total += size
+            continue
+        _remove_unless_running(path)
+
+
+def _remove_unless_running(path: Path) -> None:
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.unlink(path)
+    except OSError:
+        pass  # locked: its run is still going
+    finally:
+        os.close(fd)
 
 
 # --------------------------------------------------------------------------- running
@@ -183,6 +214,12 @@ def _open_log(log_path: Path) -> int:
     # Append by position, not O_APPEND: splice(2) refuses files opened in append
     # mode, and a run's log has a single writer (this process).
     os.lseek(fd, 0, os.SEEK_END)
+    try:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # "running": pruning leaves it alone
+    except (ImportError, OSError):
+        pass
     return fd
 
 

@@ -308,7 +308,7 @@ def plan_text(item: dict, number: int, total: int) -> str:
     if item["cwd"]:
         lines.append(f"# cwd: {item['cwd']}")
     for key, value in item["details"].items():
-        if key != "cwd":
+        if key not in ("cwd", "executor"):  # already on the lines above
             lines.append(f"# {key}: {value}")
     if item["tty"]:
         lines.append("# runs under a pseudo-terminal (interactive)")

@@ -330,8 +330,38 @@ def test_old_runs_are_pruned(tmp_path):
     repo = _repo(tmp_path)
     paths = [process.log_path_for(repo, "lint") for _ in range(process.KEEP_RUNS + 5)]
     kept = sorted((paths[0].parent).iterdir())
-    assert len(kept) == process.KEEP_RUNS
-    assert paths[-1] in kept and paths[0] not in kept
+    assert kept == paths[-(process.KEEP_RUNS + 1):]  # the new run and the KEEP_RUNS before it
+
+
+def test_big_old_logs_go_first(tmp_path, monkeypatch):
+    monkeypatch.setattr(process, "KEEP_BYTES", 1000)
+    repo = _repo(tmp_path)
+    small_old = process.log_path_for(repo, "lint")
+    small_old.write_bytes(b"x" * 100)
+    big = process.log_path_for(repo, "lint")
+    big.write_bytes(b"x" * 5000)
+    small_new = process.log_path_for(repo, "lint")
+    small_new.write_bytes(b"x" * 100)
+    latest = process.log_path_for(repo, "lint")
+    assert sorted(latest.parent.iterdir()) == [small_old, small_new, latest]
+
+
+def test_a_log_still_being_written_is_never_pruned(tmp_path, monkeypatch):
+    monkeypatch.setattr(process, "KEEP_RUNS", 1)
+    monkeypatch.setattr(process, "KEEP_BYTES", 10)
+    repo = _repo(tmp_path)
+    running = process.log_path_for(repo, "lint")
+    pid_file = tmp_path / "pid"
+    emb = subprocess.Popen(driver(f"head -c 100 /dev/zero; echo $$ > {pid_file}; sleep 30", running), stdout=subprocess.DEVNULL)
+    try:
+        wait_for_file(pid_file)
+        others = [process.log_path_for(repo, "lint") for _ in range(3)]
+        assert running.exists(), "a concurrent run's log was removed while it was being written"
+        assert not others[0].exists()  # finished (never opened) and over the budget
+    finally:
+        emb.kill()
+        emb.wait()
+        _kill_group(int(pid_file.read_text()))
 
 
 def test_concurrent_runs_never_share_a_log(tmp_path):
