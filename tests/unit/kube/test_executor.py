@@ -112,3 +112,24 @@ def test_interactive_on_terminal_gets_tty():
     cmd = command_for_pod(task, ctx, Target("default"), PodChoice("api-1", "app"))
     assert cmd.tty is True
     assert cmd.argv[3:7] == ("exec", "-i", "-t", "api-1")
+
+
+class _Result:
+    def __init__(self, exit_code, stderr_tail):
+        self.exit_code, self.stderr_tail = exit_code, stderr_tail
+
+
+def test_retry_command_leaves_task_failures_alone_and_explains_kubectl_refusals():
+    from emb.errors import CannotStart
+    from emb.executors.kubernetes import retry_command
+
+    task = Task(id="api:migrate", name="migrate", component="api", script="migrate")
+    ctx = RunContext(monorepo=_monorepo(), namespace="staging", context="sim-readonly")
+    assert retry_command(task, ctx, _Result(3, b"boom\ncommand terminated with exit code 3\n")) is None
+    assert retry_command(task, ctx, _Result(1, b"my own error: nope\n")) is None
+    forbidden = (b'Error from server (Forbidden): pods "api-1" is forbidden: User "readonly" cannot create '
+                 b'resource "pods/exec" in API group "" in the namespace "staging"\n')
+    with pytest.raises(CannotStart) as err:
+        retry_command(task, ctx, _Result(1, forbidden))
+    assert err.value.exit_code == 125
+    assert "kubectl --context sim-readonly --namespace staging auth can-i create pods/exec" in err.value.hints[0]
