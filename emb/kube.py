@@ -325,6 +325,14 @@ def error_for(target: Target, failure: Failure, *, doing: str, command: str | No
         )
     if kind == "unreachable":
         ctx, server = describe_cluster(target)
+        if not ctx and not server:
+            # kubectl fell back to localhost:8080: there is no kubeconfig context at all.
+            kubeconfig = os.environ.get("KUBECONFIG") or "~/.kube/config"
+            return CannotStart(
+                f"kubectl has no cluster configured (no current context in {kubeconfig})",
+                ["list the contexts: kubectl config get-contexts -o name",
+                 "choose one: kubectl config use-context NAME, or pass --context / set kubernetes.context"],
+            )
         where = ", ".join(x for x in (f"context {ctx}" if ctx else "", f"server {server}" if server else "") if x)
         return CannotStart(
             f"cannot reach the Kubernetes cluster ({where or 'no server configured'}): {_short(reason)}",

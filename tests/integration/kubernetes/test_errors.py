@@ -164,3 +164,12 @@ def test_server_dies_mid_exec(repo):
     assert out.returncode == 125, out.stderr
     lines = error_lines(out.stderr)
     assert re.match(r"emb: error: lost the connection to the cluster while running task api:migrate in pod api-", lines[0])
+
+
+def test_no_kubeconfig_at_all(repo):
+    write(repo)
+    out = repo.emb("run", "api:migrate", KUBECONFIG=str(repo.root / "missing-kubeconfig"))
+    assert out.returncode == 125
+    lines = error_lines(out.stderr)
+    assert lines[0].startswith("emb: error: kubectl has no cluster configured (no current context in ")
+    assert "hint: list the contexts: kubectl config get-contexts -o name" in lines
