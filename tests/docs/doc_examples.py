@@ -3,8 +3,9 @@
 Convention (docs/ follows it; see tests/docs/README.md):
 
 - A ```console block is an example to execute. Lines starting with `$ ` are
-  commands (a trailing backslash continues a command on the next line); the
-  lines after a command, up to the next command, are its expected output.
+  commands (continued by a trailing backslash, or on lines starting with
+  `> `, the shell's continuation prompt); the lines after a command, up to
+  the next command, are its expected output.
 - Every shown output line must appear in the actual output (stdout and stderr
   together, as a terminal shows them), in the order shown. A line `...`
   stands for any number of lines; `...` inside a line matches any text.
@@ -94,6 +95,8 @@ def _commands(body: list[str], path: Path, line: int) -> list[Command]:
         if continuing:
             commands[-1].text += "\n" + text
             continuing = text.endswith("\\")
+        elif text.startswith("> ") and commands and not commands[-1].expected:
+            commands[-1].text += "\n" + text[2:]  # the shell's PS2 prompt: the command goes on
         elif text.startswith("$ "):
             commands.append(Command(text[2:]))
             continuing = text.endswith("\\")

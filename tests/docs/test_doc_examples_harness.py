@@ -29,6 +29,13 @@ def test_parse_commands_outputs_and_continuations(tmp_path):
     assert block.line == 5
 
 
+def test_continuation_prompt_lines_belong_to_the_command(tmp_path):
+    text = "```console\n$ for i in 1 2; do\n>   echo $i\n> done\n1\n2\n```\n"
+    block = block_of(tmp_path, text)
+    assert block.commands[0].text == "for i in 1 2; do\n  echo $i\ndone"
+    assert check(tmp_path, text) == []
+
+
 def test_matching_output_and_wildcards_pass(tmp_path):
     assert check(tmp_path, "```console\n$ printf 'one\\ntwo 42 s\\nthree\\n'\none\n...\ntwo ... s\n```\n") == []
 
