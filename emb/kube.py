@@ -30,7 +30,9 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from emb.errors import CannotStart, UsageError
 
-KUBECTL_ENV = "EMB_KUBECTL"  # override the kubectl command (a path, or words like "minikube kubectl --")
+KUBECTL_ENV = (
+    "EMB_KUBECTL"  # override the kubectl command (a path, or words like "minikube kubectl --")
+)
 NAMESPACE_ENV = "K8S_NAMESPACE"
 DEFAULT_NAMESPACE = "default"
 DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
@@ -125,11 +127,21 @@ class Target:
 
     def shell(self, *args: str) -> str:
         """A command line for a hint, the way a user would type it."""
-        return shlex.join(["kubectl", *(["--context", self.context] if self.context else []), "--namespace", self.namespace, *args])
+        return shlex.join(
+            [
+                "kubectl",
+                *(["--context", self.context] if self.context else []),
+                "--namespace",
+                self.namespace,
+                *args,
+            ]
+        )
 
     def shell_global(self, *args: str) -> str:
         """A hint command for cluster-scoped things (no --namespace)."""
-        return shlex.join(["kubectl", *(["--context", self.context] if self.context else []), *args])
+        return shlex.join(
+            ["kubectl", *(["--context", self.context] if self.context else []), *args]
+        )
 
     def describe(self) -> str:
         ctx = f"context {self.context}" if self.context else "kubectl's current context"
@@ -179,15 +191,24 @@ def ensure_kubectl(target: Target) -> None:
         raise _not_installed(target)
 
 
-def run_kubectl(target: Target, args: Sequence[str], *, namespaced: bool = True) -> subprocess.CompletedProcess:
+def run_kubectl(
+    target: Target, args: Sequence[str], *, namespaced: bool = True
+) -> subprocess.CompletedProcess:
     """Run one kubectl command, capture its output (bytes); never raises for exit codes."""
-    argv = target.argv(*args) if namespaced else [*target.kubectl, *(["--context", target.context] if target.context else []), *args]
+    argv = (
+        target.argv(*args)
+        if namespaced
+        else [*target.kubectl, *(["--context", target.context] if target.context else []), *args]
+    )
     try:
         return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True)
     except FileNotFoundError:
         raise _not_installed(target) from None
     except PermissionError:
-        raise CannotStart(f"kubectl cannot be executed: {argv[0]} (permission denied)", [f"check: ls -l $(command -v {argv[0]})"]) from None
+        raise CannotStart(
+            f"kubectl cannot be executed: {argv[0]} (permission denied)",
+            [f"check: ls -l $(command -v {argv[0]})"],
+        ) from None
 
 
 def get_json(target: Target, args: Sequence[str], *, doing: str) -> Any:
@@ -218,41 +239,72 @@ class Failure:
 
     kind: str  # see _PATTERNS; "other" when unrecognised
     reason: str  # kubectl's own words (the most telling line)
-    resource: str | None = None  # "pods", "deployments.apps", "namespaces"... (not found / forbidden)
+    resource: str | None = (
+        None  # "pods", "deployments.apps", "namespaces"... (not found / forbidden)
+    )
     name: str | None = None  # the object's name (not found / container not found)
     verb: str | None = None  # forbidden: "create", "list"...
     user: str | None = None  # forbidden: the user the cluster saw
 
 
-_NOT_FOUND = re.compile(r'Error from server \(NotFound\):.*?(?P<resource>[a-z0-9.]+) "(?P<name>[^"]*)" not found')
+_NOT_FOUND = re.compile(
+    r'Error from server \(NotFound\):.*?(?P<resource>[a-z0-9.]+) "(?P<name>[^"]*)" not found'
+)
 _FORBIDDEN = re.compile(
     r'User "(?P<user>[^"]*)" cannot (?P<verb>\w+) resource "(?P<resource>[^"]+)"'
     r'(?: in API group "(?P<group>[^"]*)")?'
 )
-_CONTAINER = re.compile(r'container not found \("(?P<name>[^"]+)"\)|container (?P<name2>\S+) is not valid for pod')
+_CONTAINER = re.compile(
+    r'container not found \("(?P<name>[^"]+)"\)|container (?P<name2>\S+) is not valid for pod'
+)
 _PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
-    ("context", re.compile(r"context was not found for specified context|no context exists with the name|context \".*\" does not exist|current-context is not set")),
-    ("unauthorized", re.compile(r"\(Unauthorized\)|You must be logged in to the server|unable to upgrade connection: Unauthorized|\bUnauthorized\b$", re.M)),
-    ("forbidden", re.compile(r"\(Forbidden\)|is forbidden:|unable to upgrade connection: Forbidden")),
+    (
+        "context",
+        re.compile(
+            r"context was not found for specified context|no context exists with the name|context \".*\" does not exist|current-context is not set"
+        ),
+    ),
+    (
+        "unauthorized",
+        re.compile(
+            r"\(Unauthorized\)|You must be logged in to the server|unable to upgrade connection: Unauthorized|\bUnauthorized\b$",
+            re.MULTILINE,
+        ),
+    ),
+    (
+        "forbidden",
+        re.compile(r"\(Forbidden\)|is forbidden:|unable to upgrade connection: Forbidden"),
+    ),
     ("container", _CONTAINER),
-    ("not_running", re.compile(r"cannot exec into a container in a completed pod|pod does not exist|does not have a host assigned|container .* is not running|unable to upgrade connection: container not running")),
+    (
+        "not_running",
+        re.compile(
+            r"cannot exec into a container in a completed pod|pod does not exist|does not have a host assigned|container .* is not running|unable to upgrade connection: container not running"
+        ),
+    ),
     ("not_found", _NOT_FOUND),
-    ("unreachable", re.compile(
-        r"Unable to connect to the server|The connection to the server .* was refused|connection refused|no such host"
-        r"|i/o timeout|TLS handshake timeout|context deadline exceeded|network is unreachable|no route to host"
-        r"|dial tcp|Client\.Timeout exceeded|certificate signed by unknown authority|x509:"
-    )),
-    ("lost", re.compile(
-        r"lost connection to pod|error reading from error stream|websocket: close|connection reset by peer|unexpected EOF"
-        r"|broken pipe|use of closed network connection|error: Internal error occurred: error executing command in container"
-    )),
+    (
+        "unreachable",
+        re.compile(
+            r"Unable to connect to the server|The connection to the server .* was refused|connection refused|no such host"
+            r"|i/o timeout|TLS handshake timeout|context deadline exceeded|network is unreachable|no route to host"
+            r"|dial tcp|Client\.Timeout exceeded|certificate signed by unknown authority|x509:"
+        ),
+    ),
+    (
+        "lost",
+        re.compile(
+            r"lost connection to pod|error reading from error stream|websocket: close|connection reset by peer|unexpected EOF"
+            r"|broken pipe|use of closed network connection|error: Internal error occurred: error executing command in container"
+        ),
+    ),
 )
 
 # kubectl's own error lines (as opposed to whatever the remote command printed).
 _KUBECTL_LINE = re.compile(
     r"^(Error from server|error:|Error:|Unable to connect to the server|The connection to the server|Error in configuration|[EWF]\d{4} \d\d:\d\d)"
 )
-_REMOTE_EXIT = re.compile(r"^command terminated with exit code (\d+)\s*$", re.M)
+_REMOTE_EXIT = re.compile(r"^command terminated with exit code (\d+)\s*$", re.MULTILINE)
 
 
 def _telling_line(text: str) -> str:
@@ -277,7 +329,13 @@ def parse_failure(stderr: str | bytes) -> Failure:
         if kind == "forbidden":
             fm = _FORBIDDEN.search(text)
             if fm:
-                return Failure(kind, reason, resource=fm.group("resource"), verb=fm.group("verb"), user=fm.group("user"))
+                return Failure(
+                    kind,
+                    reason,
+                    resource=fm.group("resource"),
+                    verb=fm.group("verb"),
+                    user=fm.group("user"),
+                )
             return Failure(kind, reason)
         if kind == "container":
             return Failure(kind, reason, name=m.group("name") or m.group("name2"))
@@ -299,7 +357,9 @@ def exec_failure(stderr_tail: bytes | str, exit_code: int) -> Failure | None:
     if not lines or _REMOTE_EXIT.match(lines[-1]):
         return None
     tail = "\n".join(lines[-20:])
-    if exit_code != 1 and not re.search(r"websocket: close|lost connection|error reading from error stream", tail):
+    if exit_code != 1 and not re.search(
+        r"websocket: close|lost connection|error reading from error stream", tail
+    ):
         return None
     if not _KUBECTL_LINE.match(lines[-1]) and not _PATTERNS[-1][1].search(lines[-1]):
         return None
@@ -307,20 +367,32 @@ def exec_failure(stderr_tail: bytes | str, exit_code: int) -> Failure | None:
     return failure
 
 
-def error_from_stderr(target: Target, stderr: bytes | str, *, doing: str, command: str | None = None) -> CannotStart:
+def error_from_stderr(
+    target: Target, stderr: bytes | str, *, doing: str, command: str | None = None
+) -> CannotStart:
     """kubectl failed: the SPEC §4 error for it (message + hints, exit 125)."""
     return error_for(target, parse_failure(stderr), doing=doing, command=command)
 
 
-def error_for(target: Target, failure: Failure, *, doing: str, command: str | None = None, pod: str | None = None) -> CannotStart:
+def error_for(
+    target: Target,
+    failure: Failure,
+    *,
+    doing: str,
+    command: str | None = None,
+    pod: str | None = None,
+) -> CannotStart:
     kind, reason = failure.kind, failure.reason
     if kind == "context":
         return CannotStart(
-            f"kubectl context {target.context!r} not found in your kubeconfig" if target.context
+            f"kubectl context {target.context!r} not found in your kubeconfig"
+            if target.context
             else "kubectl has no current context (no cluster configured)",
             [
                 "list the contexts: kubectl config get-contexts -o name",
-                f"the context came from {target.context_source}" if target.context else "pick one: kubectl config use-context NAME, or pass --context",
+                f"the context came from {target.context_source}"
+                if target.context
+                else "pick one: kubectl config use-context NAME, or pass --context",
             ],
         )
     if kind == "unreachable":
@@ -330,20 +402,29 @@ def error_for(target: Target, failure: Failure, *, doing: str, command: str | No
             kubeconfig = os.environ.get("KUBECONFIG") or "~/.kube/config"
             return CannotStart(
                 f"kubectl has no cluster configured (no current context in {kubeconfig})",
-                ["list the contexts: kubectl config get-contexts -o name",
-                 "choose one: kubectl config use-context NAME, or pass --context / set kubernetes.context"],
+                [
+                    "list the contexts: kubectl config get-contexts -o name",
+                    "choose one: kubectl config use-context NAME, or pass --context / set kubernetes.context",
+                ],
             )
-        where = ", ".join(x for x in (f"context {ctx}" if ctx else "", f"server {server}" if server else "") if x)
+        where = ", ".join(
+            x for x in (f"context {ctx}" if ctx else "", f"server {server}" if server else "") if x
+        )
         return CannotStart(
             f"cannot reach the Kubernetes cluster ({where or 'no server configured'}): {_short(reason)}",
-            [f"check the cluster: {target.shell_global('cluster-info')}", "check your network/VPN, or pick another cluster with --context"],
+            [
+                f"check the cluster: {target.shell_global('cluster-info')}",
+                "check your network/VPN, or pick another cluster with --context",
+            ],
         )
     if kind == "unauthorized":
         ctx, _ = describe_cluster(target)
         return CannotStart(
             f"the cluster rejected kubectl's credentials (Unauthorized, context {ctx or target.context or 'current'})",
-            ["log in again / refresh your credentials for this cluster",
-             f"check which user kubectl uses: {target.shell_global('config', 'view', '--minify')}"],
+            [
+                "log in again / refresh your credentials for this cluster",
+                f"check which user kubectl uses: {target.shell_global('config', 'view', '--minify')}",
+            ],
         )
     if kind == "forbidden":
         verb = failure.verb or ("create" if "exec" in doing else "get")
@@ -351,16 +432,23 @@ def error_for(target: Target, failure: Failure, *, doing: str, command: str | No
         who = f"user {failure.user!r}" if failure.user else "your user"
         hints = [f"check your permissions: {target.shell('auth', 'can-i', verb, resource)}"]
         if (verb, resource) != ("create", "pods/exec"):
-            hints.append(f"running tasks also needs: {target.shell('auth', 'can-i', 'create', 'pods/exec')}")
+            hints.append(
+                f"running tasks also needs: {target.shell('auth', 'can-i', 'create', 'pods/exec')}"
+            )
         hints.append("the RBAC Role emb needs is in docs/kubernetes.md")
-        return CannotStart(f"forbidden: {who} cannot {verb} {resource} in namespace {target.namespace} ({doing})", hints)
+        return CannotStart(
+            f"forbidden: {who} cannot {verb} {resource} in namespace {target.namespace} ({doing})",
+            hints,
+        )
     if kind == "not_found" and failure.resource == "namespaces":
         return namespace_not_found(target)
     if kind == "not_found" and (failure.resource or "").startswith("deployments"):
         return CannotStart(
             f"deployment {failure.name!r} not found in namespace {target.namespace}",
-            [f"list the deployments: {target.shell('get', 'deployments')}",
-             "set components.<name>.kubernetes.deployment (or .selector) in .emb.yml if it is named differently"],
+            [
+                f"list the deployments: {target.shell('get', 'deployments')}",
+                "set components.<name>.kubernetes.deployment (or .selector) in .emb.yml if it is named differently",
+            ],
         )
     if kind == "not_found" and failure.resource == "pods":
         return CannotStart(
@@ -369,9 +457,18 @@ def error_for(target: Target, failure: Failure, *, doing: str, command: str | No
         )
     if kind == "container":
         name = failure.name or "?"
-        hints = [f"list its containers: {target.shell('get', 'pod', pod, '-o', 'jsonpath={.spec.containers[*].name}')}"] if pod else []
+        hints = (
+            [
+                f"list its containers: {target.shell('get', 'pod', pod, '-o', 'jsonpath={.spec.containers[*].name}')}"
+            ]
+            if pod
+            else []
+        )
         hints.append("set components.<name>.kubernetes.container in .emb.yml to one of them")
-        return CannotStart(f"container {name!r} not found in pod {pod or '?'} (namespace {target.namespace})", hints)
+        return CannotStart(
+            f"container {name!r} not found in pod {pod or '?'} (namespace {target.namespace})",
+            hints,
+        )
     if kind == "not_running":
         return CannotStart(
             f"pod {pod or '?'} is not running, cannot exec into it: {_short(reason)}",
@@ -380,17 +477,20 @@ def error_for(target: Target, failure: Failure, *, doing: str, command: str | No
     if kind == "lost":
         return CannotStart(
             f"lost the connection to the cluster while {doing}: {_short(reason)}",
-            [f"the remote command may still be running; check: {target.shell_global('cluster-info')}"],
+            [
+                f"the remote command may still be running; check: {target.shell_global('cluster-info')}"
+            ],
         )
     hints = [f"run it yourself to see more: {command}"] if command else []
-    return CannotStart(f"kubectl failed while {doing}: {_short(reason) or 'no error message'}", hints)
+    return CannotStart(
+        f"kubectl failed while {doing}: {_short(reason) or 'no error message'}", hints
+    )
 
 
 def _short(text: str, limit: int = 200) -> str:
     text = " ".join(text.split())
     for prefix in ("error: ", "Error from server: "):
-        if text.startswith(prefix):
-            text = text[len(prefix):]
+        text = text.removeprefix(prefix)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -399,7 +499,13 @@ def describe_cluster(target: Target) -> tuple[str | None, str | None]:
     only (no network), and only after something failed."""
     proc = run_kubectl(
         target,
-        ["config", "view", "--minify", "-o", 'jsonpath={.contexts[0].name}{"\\t"}{.clusters[0].cluster.server}'],
+        [
+            "config",
+            "view",
+            "--minify",
+            "-o",
+            'jsonpath={.contexts[0].name}{"\\t"}{.clusters[0].cluster.server}',
+        ],
         namespaced=False,
     )
     if proc.returncode != 0:
@@ -411,8 +517,10 @@ def describe_cluster(target: Target) -> tuple[str | None, str | None]:
 def namespace_not_found(target: Target) -> CannotStart:
     return CannotStart(
         f"namespace {target.namespace!r} not found ({target.describe()})",
-        [f"list the namespaces: {target.shell_global('get', 'namespaces')}",
-         f"the namespace came from {target.namespace_source or 'the default'}; choose another with -n NAME"],
+        [
+            f"list the namespaces: {target.shell_global('get', 'namespaces')}",
+            f"the namespace came from {target.namespace_source or 'the default'}; choose another with -n NAME",
+        ],
     )
 
 
@@ -486,12 +594,16 @@ def parse_selector(selector: str) -> tuple[Requirement, ...]:
         elif re.match(rf"^{_KEY}$", part):
             reqs.append(Requirement(part, "exists"))
         else:
-            raise UsageError(f"invalid label selector {selector!r} (at {part!r})",
-                             ["selectors look like: app=api,tier=backend  or  app in (api,worker)"])
+            raise UsageError(
+                f"invalid label selector {selector!r} (at {part!r})",
+                ["selectors look like: app=api,tier=backend  or  app in (api,worker)"],
+            )
     return tuple(reqs)
 
 
-def selector_matches(selector: str | Sequence[Requirement], labels: Mapping[str, str] | None) -> bool:
+def selector_matches(
+    selector: str | Sequence[Requirement], labels: Mapping[str, str] | None
+) -> bool:
     reqs = parse_selector(selector) if isinstance(selector, str) else selector
     labels = labels or {}
     return bool(reqs) and all(r.matches(labels) for r in reqs)
@@ -593,12 +705,17 @@ def ready_count(pod: Pod) -> str:
 
 
 def restart_count(pod: Pod) -> int:
-    return sum(int(cs.get("restartCount") or 0) for cs in (pod.get("status") or {}).get("containerStatuses") or [])
+    return sum(
+        int(cs.get("restartCount") or 0)
+        for cs in (pod.get("status") or {}).get("containerStatuses") or []
+    )
 
 
 def describe_pod(pod: Pod) -> str:
     """`api-1 (Running, not ready)` for error messages."""
-    readiness = "terminating" if is_terminating(pod) else ("ready" if is_ready(pod) else "not ready")
+    readiness = (
+        "terminating" if is_terminating(pod) else ("ready" if is_ready(pod) else "not ready")
+    )
     phase = (pod.get("status") or {}).get("phase") or "Unknown"
     return f"{pod_name(pod)} ({phase}, {readiness})"
 
@@ -632,7 +749,9 @@ def container_yaml_hint(component: str, container: str) -> str:
     return f"components: {{{component}: {{kubernetes: {{container: {container}}}}}}}"
 
 
-def pick_container(pod: Pod, configured: str | None, component: str, target: Target | None = None) -> str:
+def pick_container(
+    pod: Pod, configured: str | None, component: str, target: Target | None = None
+) -> str:
     """SPEC §4 "Which container": configured (must exist) > default-container
     annotation > the only container > error listing the containers."""
     names = pod_containers(pod)
@@ -643,20 +762,32 @@ def pick_container(pod: Pod, configured: str | None, component: str, target: Tar
             return configured
         hints = [f"set components.{component}.kubernetes.container in .emb.yml to one of: {listed}"]
         if target:
-            hints.append(f"check: {target.shell('get', 'pod', pod_id, '-o', 'jsonpath={.spec.containers[*].name}')}")
-        return _raise(CannotStart(f"container {configured!r} not found in pod {pod_id} (containers: {listed})", hints))
-    annotated = ((pod.get("metadata") or {}).get("annotations") or {}).get(DEFAULT_CONTAINER_ANNOTATION)
+            hints.append(
+                f"check: {target.shell('get', 'pod', pod_id, '-o', 'jsonpath={.spec.containers[*].name}')}"
+            )
+        return _raise(
+            CannotStart(
+                f"container {configured!r} not found in pod {pod_id} (containers: {listed})", hints
+            )
+        )
+    annotated = ((pod.get("metadata") or {}).get("annotations") or {}).get(
+        DEFAULT_CONTAINER_ANNOTATION
+    )
     if annotated and annotated in names:
         return annotated
     if len(names) == 1:
         return names[0]
     if not names:
         return _raise(CannotStart(f"pod {pod_id} has no containers"))
-    return _raise(CannotStart(
-        f"pod {pod_id} has {len(names)} containers ({listed}); emb cannot tell which one runs component {component}'s tasks",
-        [f"choose one in .emb.yml:  {container_yaml_hint(component, names[0])}",
-         f"or annotate the pod template with {DEFAULT_CONTAINER_ANNOTATION}: {names[0]}"],
-    ))
+    return _raise(
+        CannotStart(
+            f"pod {pod_id} has {len(names)} containers ({listed}); emb cannot tell which one runs component {component}'s tasks",
+            [
+                f"choose one in .emb.yml:  {container_yaml_hint(component, names[0])}",
+                f"or annotate the pod template with {DEFAULT_CONTAINER_ANNOTATION}: {names[0]}",
+            ],
+        )
+    )
 
 
 def _raise(err: Exception):
@@ -691,18 +822,26 @@ def component_pods(target: Target, component, settings) -> PodSet:
             failure = parse_failure(proc.stderr)
             if failure.kind == "not_found" and namespace_missing(target):
                 raise namespace_not_found(target)
-            raise error_for(target, failure, doing=doing, command=target.shell("get", "deployment", value))
+            raise error_for(
+                target, failure, doing=doing, command=target.shell("get", "deployment", value)
+            )
         dep = _parse_json(proc.stdout, target, ["get", "deployment", value], doing)
         selector = deployment_selector(dep)
         if not selector:
             raise CannotStart(
                 f"deployment {value} has an empty spec.selector; emb cannot tell its pods",
-                [f"check it: {target.shell('get', 'deployment', value, '-o', 'yaml')}",
-                 f"or set components.{component.name}.kubernetes.selector in .emb.yml"],
+                [
+                    f"check it: {target.shell('get', 'deployment', value, '-o', 'yaml')}",
+                    f"or set components.{component.name}.kubernetes.selector in .emb.yml",
+                ],
             )
     else:
         selector = value
-    listing = get_json(target, ["get", "pods", "-l", selector], doing=f"listing the pods of component {component.name}")
+    listing = get_json(
+        target,
+        ["get", "pods", "-l", selector],
+        doing=f"listing the pods of component {component.name}",
+    )
     pods = tuple(listing.get("items") or [])
     if not pods and deployment is None and namespace_missing(target):
         raise namespace_not_found(target)
@@ -713,9 +852,13 @@ def no_pods_error(target: Target, podset: PodSet, component: str) -> CannotStart
     via = f" (deployment {podset.deployment}'s selector)" if podset.deployment else ""
     return CannotStart(
         f"no pods match selector {podset.selector}{via} in namespace {target.namespace} for component {component}",
-        [f"check: {target.shell('get', 'pods', '-l', podset.selector)}",
-         f"the pods come from components.{component}.kubernetes.selector, kubernetes.selectorLabel, "
-         f"or the deployment named after the component (SPEC §4)"],
+        [
+            f"check: {target.shell('get', 'pods', '-l', podset.selector)}",
+            (
+                f"the pods come from components.{component}.kubernetes.selector, kubernetes.selectorLabel, "
+                "or the deployment named after the component (docs/kubernetes.md)"
+            ),
+        ],
     )
 
 
@@ -725,9 +868,11 @@ def no_ready_pod_error(target: Target, podset: PodSet, component: str) -> Cannot
     first = pod_name(oldest_first(podset.pods)[0])
     return CannotStart(
         f"no Ready pod for component {component} in namespace {target.namespace}: {', '.join(shown[:5])}{more}",
-        [f"check: {target.shell('get', 'pods', '-l', podset.selector)}",
-         f"see why: {target.shell('describe', 'pod', first)}",
-         "or pick a pod yourself with --pod NAME"],
+        [
+            f"check: {target.shell('get', 'pods', '-l', podset.selector)}",
+            f"see why: {target.shell('describe', 'pod', first)}",
+            "or pick a pod yourself with --pod NAME",
+        ],
     )
 
 
@@ -739,7 +884,9 @@ class PodChoice:
     deployment: str | None = None
 
 
-def choose_pod(target: Target, component, settings, *, pod: str | None = None, exclude: Iterable[str] = ()) -> PodChoice:
+def choose_pod(
+    target: Target, component, settings, *, pod: str | None = None, exclude: Iterable[str] = ()
+) -> PodChoice:
     """SPEC §4: the pod and container a component's task runs in.
 
     `--pod NAME` with a configured container needs no lookup at all (kubectl

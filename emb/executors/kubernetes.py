@@ -37,7 +37,9 @@ def build_script(task: Task) -> str:
                 ["use letters, digits and underscores, not starting with a digit"],
             )
         if "\0" in str(value):
-            raise ConfigError(f"task {task.id}: var {name} contains a NUL byte, which no command line can carry")
+            raise ConfigError(
+                f"task {task.id}: var {name} contains a NUL byte, which no command line can carry"
+            )
         parts.append(f"export {name}={sh_quote(str(value))}")
     if task.workdir:
         parts.append(f"cd {sh_quote(task.workdir)} || exit 1")
@@ -46,7 +48,13 @@ def build_script(task: Task) -> str:
 
 
 def exec_argv(
-    target: kube.Target, pod: str, container: str, argv: list[str] | tuple[str, ...], *, stdin: bool, tty: bool
+    target: kube.Target,
+    pod: str,
+    container: str,
+    argv: list[str] | tuple[str, ...],
+    *,
+    stdin: bool,
+    tty: bool,
 ) -> list[str]:
     """`kubectl [--context C] --namespace N exec [-i] [-t] POD -c C -- ARGV`."""
     flags = (["-i"] if stdin else []) + (["-t"] if tty else [])
@@ -62,7 +70,9 @@ def stdio_flags(interactive: bool, stdin_tty: bool, stdout_tty: bool) -> tuple[b
 
 def _component(task: Task, ctx: RunContext):
     if not task.component:
-        raise UsageError(f"task {task.id} is a project task; the kubernetes executor needs a component task")
+        raise UsageError(
+            f"task {task.id} is a project task; the kubernetes executor needs a component task"
+        )
     try:
         return ctx.monorepo.components[task.component]
     except KeyError:
@@ -73,9 +83,13 @@ def target_for(ctx: RunContext) -> kube.Target:
     return kube.target_for(ctx.monorepo, namespace=ctx.namespace, context=ctx.context)
 
 
-def command_for_pod(task: Task, ctx: RunContext, target: kube.Target, choice: kube.PodChoice) -> Command:
+def command_for_pod(
+    task: Task, ctx: RunContext, target: kube.Target, choice: kube.PodChoice
+) -> Command:
     stdin, tty = stdio_flags(task.interactive, ctx.stdin_tty, ctx.stdout_tty)
-    argv = exec_argv(target, choice.pod, choice.container, ["sh", "-c", build_script(task)], stdin=stdin, tty=tty)
+    argv = exec_argv(
+        target, choice.pod, choice.container, ["sh", "-c", build_script(task)], stdin=stdin, tty=tty
+    )
     details: dict[str, str] = {
         "namespace": target.namespace,
         "namespace from": target.namespace_source,
@@ -115,7 +129,9 @@ def retry_command(task: Task, ctx: RunContext, result) -> Command | None:
     exit code is the task's); a fresh Command when the pod vanished between
     lookup and exec (once); CannotStart when kubectl could not run it at all.
     """
-    failure = kube.exec_failure(getattr(result, "stderr_tail", b"") or b"", int(getattr(result, "exit_code", 1)))
+    failure = kube.exec_failure(
+        getattr(result, "stderr_tail", b"") or b"", int(getattr(result, "exit_code", 1))
+    )
     if failure is None:
         return None
     target = target_for(ctx)
@@ -123,15 +139,19 @@ def retry_command(task: Task, ctx: RunContext, result) -> Command | None:
     pod = failure.name if vanished else _chosen.get(task.id, ctx.pod)
     if not vanished or ctx.pod:
         # With --pod there was no lookup: a missing pod is a wrong name, not a vanished one.
-        raise kube.error_for(target, failure, doing=f"running task {task.id} in pod {pod or '?'}", pod=pod)
+        raise kube.error_for(
+            target, failure, doing=f"running task {task.id} in pod {pod or '?'}", pod=pod
+        )
     seen = _vanished.setdefault(task.id, [])
     seen.append(failure.name or "?")
     if len(seen) > 1:
         raise CannotStart(
             f"pod {failure.name} disappeared before task {task.id} could start"
             f" (after a retry; earlier: {', '.join(seen[:-1])})",
-            [f"the component's pods are changing (rollout?); check: {target.shell('get', 'pods')}",
-             "run the task again once the rollout has finished"],
+            [
+                f"the component's pods are changing (rollout?); check: {target.shell('get', 'pods')}",
+                "run the task again once the rollout has finished",
+            ],
         )
     component = _component(task, ctx)
     choice = kube.choose_pod(target, component, effective_kubernetes(ctx.monorepo), exclude=seen)

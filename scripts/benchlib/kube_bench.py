@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from timing import BenchError, Row, compare, fmt_value, ratio_at_most, skipped  # noqa: E402
+from timing import BenchError, Row, compare, fmt_value, ratio_at_most, skipped
 
 TOP = Path(__file__).resolve().parents[2]
 NAMESPACE = "bench"
@@ -101,16 +101,34 @@ def start_kubesim(work: Path) -> tuple[subprocess.Popen, Path]:
     kubeconfig = work / "kubeconfig"
     log = open(work / "kubesim.log", "wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.kubesim", "--manifests", str(manifest), "--workdir", str(work / "state"),
-         "--port", str(_free_port()), "--kubeconfig", str(kubeconfig)],
-        cwd=TOP, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "tests.kubesim",
+            "--manifests",
+            str(manifest),
+            "--workdir",
+            str(work / "state"),
+            "--port",
+            str(_free_port()),
+            "--kubeconfig",
+            str(kubeconfig),
+        ],
+        cwd=TOP,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     env = _env(KUBECONFIG=str(kubeconfig))
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and proc.poll() is None:
-        if kubeconfig.exists() and subprocess.run(
-            ["kubectl", "get", "pods", "-n", NAMESPACE], env=env, capture_output=True
-        ).returncode == 0:
+        if (
+            kubeconfig.exists()
+            and subprocess.run(
+                ["kubectl", "get", "pods", "-n", NAMESPACE], env=env, capture_output=True
+            ).returncode
+            == 0
+        ):
             return proc, kubeconfig
         time.sleep(0.2)
     stop(proc)
@@ -128,16 +146,23 @@ def stop(proc: subprocess.Popen) -> None:
 
 def versioned_kubectl(env: dict[str, str]) -> str | None:
     """The binary the gcloud dispatcher runs for this cluster, when kubectl is that dispatcher."""
-    version = subprocess.run(["kubectl", "version", "--client"], capture_output=True, text=True, env=env).stdout
+    version = subprocess.run(
+        ["kubectl", "version", "--client"], capture_output=True, text=True, env=env
+    ).stdout
     if "dispatcher" not in version:
         return None
-    server = subprocess.run(["kubectl", "version", "-o", "json"], capture_output=True, text=True, env=env).stdout
+    server = subprocess.run(
+        ["kubectl", "version", "-o", "json"], capture_output=True, text=True, env=env
+    ).stdout
     import json
 
     try:
         info = json.loads(server)["serverVersion"]
         minor = "".join(ch for ch in info["minor"] if ch.isdigit())
-        candidate = Path(os.path.realpath(shutil.which("kubectl"))).parent / f"kubectl.{info['major']}.{minor}"
+        candidate = (
+            Path(os.path.realpath(shutil.which("kubectl"))).parent
+            / f"kubectl.{info['major']}.{minor}"
+        )
     except (ValueError, KeyError, TypeError):
         return None
     return str(candidate) if candidate.is_file() else None
@@ -154,32 +179,99 @@ def measure(runs: int, work: Path) -> list[Row]:
         (root / ".emb.yml").write_text(EMB_YML)
         env = _env(KUBECONFIG=str(kubeconfig))
         # The pod emb picks (first Ready, oldest first), so both sides exec into the same pod.
-        plan = subprocess.run(_emb("run", "--dry-run", "--json", "api:noop"), cwd=root, env=env,
-                              capture_output=True, text=True, check=True).stdout
+        plan = subprocess.run(
+            _emb("run", "--dry-run", "--json", "api:noop"),
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         import json
 
         pod = json.loads(plan)["tasks"][0]["details"]["pod"]
-        bare = ["kubectl", "--namespace", NAMESPACE, "exec", "-i", pod, "-c", "api", "--", "sh", "-c", "true"]
+        bare = [
+            "kubectl",
+            "--namespace",
+            NAMESPACE,
+            "exec",
+            "-i",
+            pod,
+            "-c",
+            "api",
+            "--",
+            "sh",
+            "-c",
+            "true",
+        ]
         get = ["kubectl", "--namespace", NAMESPACE, "get", "pods", "-l", SELECTOR, "-o", "json"]
         bare_what = "`kubectl exec -i POD -c api -- sh -c true`"
-        rows = [compare(what, _emb("run", "api:noop"), bare, runs=runs, env=env, cwd=root,
-                        baseline_what=bare_what, goal=GOAL, judge=ratio_at_most(1.6))]
+        rows = [
+            compare(
+                what,
+                _emb("run", "api:noop"),
+                bare,
+                runs=runs,
+                env=env,
+                cwd=root,
+                baseline_what=bare_what,
+                goal=GOAL,
+                judge=ratio_at_most(1.6),
+            )
+        ]
         detail = [
-            compare("… through a Deployment (`get deployment` + `get pods` + exec)", _emb("run", "viadeploy:noop"),
-                    bare, runs=runs, env=env, cwd=root, baseline_what=bare_what),
-            compare("… emb without the exec: `emb run --dry-run api:noop`", _emb("run", "--dry-run", "api:noop"),
-                    get, runs=runs, env=env, cwd=root, baseline_what="the lookup alone: `kubectl get pods -l … -o json`"),
-            compare("… emb's Python floor: `emb --version`", _emb("--version"), None, runs=runs, env=env, cwd=root),
+            compare(
+                "… through a Deployment (`get deployment` + `get pods` + exec)",
+                _emb("run", "viadeploy:noop"),
+                bare,
+                runs=runs,
+                env=env,
+                cwd=root,
+                baseline_what=bare_what,
+            ),
+            compare(
+                "… emb without the exec: `emb run --dry-run api:noop`",
+                _emb("run", "--dry-run", "api:noop"),
+                get,
+                runs=runs,
+                env=env,
+                cwd=root,
+                baseline_what="the lookup alone: `kubectl get pods -l … -o json`",
+            ),
+            compare(
+                "… emb's Python floor: `emb --version`",
+                _emb("--version"),
+                None,
+                runs=runs,
+                env=env,
+                cwd=root,
+            ),
         ]
         real = versioned_kubectl(env)
         if real:
-            detail.append(compare(
-                f"… `kubectl exec` via the versioned binary ({Path(real).name}) vs the gcloud dispatcher",
-                [real, *bare[1:]], bare, runs=runs, env=env, cwd=root, baseline_what="dispatcher"))
-            detail.append(compare(
-                f"… `emb run` with EMB_KUBECTL={Path(real).name} vs bare dispatcher `kubectl exec`",
-                _emb("run", "api:noop"), bare, runs=runs, env={**env, "EMB_KUBECTL": real}, cwd=root,
-                baseline_env=env, baseline_what=bare_what))
+            detail.append(
+                compare(
+                    f"… `kubectl exec` via the versioned binary ({Path(real).name}) vs the gcloud dispatcher",
+                    [real, *bare[1:]],
+                    bare,
+                    runs=runs,
+                    env=env,
+                    cwd=root,
+                    baseline_what="dispatcher",
+                )
+            )
+            detail.append(
+                compare(
+                    f"… `emb run` with EMB_KUBECTL={Path(real).name} vs bare dispatcher `kubectl exec`",
+                    _emb("run", "api:noop"),
+                    bare,
+                    runs=runs,
+                    env={**env, "EMB_KUBECTL": real},
+                    cwd=root,
+                    baseline_env=env,
+                    baseline_what=bare_what,
+                )
+            )
         for row in detail:
             row.detail = True
         return rows + detail
@@ -197,7 +289,11 @@ def main(argv: list[str] | None = None) -> int:
         if row.skipped:
             print(f"{row.what}: {row.note}")
             continue
-        base = f" vs {fmt_value(row.baseline, row.unit)} (ratio {row.ratio:.2f}; {row.baseline_what})" if row.baseline else ""
+        base = (
+            f" vs {fmt_value(row.baseline, row.unit)} (ratio {row.ratio:.2f}; {row.baseline_what})"
+            if row.baseline
+            else ""
+        )
         verdict = "" if row.ok is None else ("  OK" if row.ok else "  GOAL MISSED")
         print(f"{row.what}: {fmt_value(row.median, row.unit)}{base}{verdict}")
     return 0 if all(row.ok is not False for row in rows) else 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import stat
 import sys
 import textwrap
@@ -20,7 +19,7 @@ class KubeRepo:
         self.root = root
         self.sim = sim
 
-    def write(self, emb_yml: str) -> "KubeRepo":
+    def write(self, emb_yml: str) -> KubeRepo:
         write_tree(self.root, {".emb.yml": emb_yml})
         return self
 
@@ -30,9 +29,21 @@ class KubeRepo:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         return env
 
-    def emb(self, *args: str, env: dict[str, str] | None = None, input=None, timeout: float = 60, **extra: str):
-        return run_emb(*args, cwd=self.root, env=env if env is not None else self.env(**extra), input=input,
-                       timeout=timeout)
+    def emb(
+        self,
+        *args: str,
+        env: dict[str, str] | None = None,
+        input=None,
+        timeout: float = 60,
+        **extra: str,
+    ):
+        return run_emb(
+            *args,
+            cwd=self.root,
+            env=env if env is not None else self.env(**extra),
+            input=input,
+            timeout=timeout,
+        )
 
     def recorder(self) -> tuple[str, Path]:
         """An EMB_KUBECTL wrapper that records each argv (NUL-separated, one file per call)
@@ -40,14 +51,16 @@ class KubeRepo:
         log = self.root.parent / "kubectl-calls"
         log.mkdir(exist_ok=True)
         script = self.root.parent / "record-kubectl"
-        script.write_text(textwrap.dedent(f"""\
+        script.write_text(
+            textwrap.dedent(f"""\
             #!{sys.executable}
             import os, sys, time
             name = os.path.join({str(log)!r}, "%.9f-%d" % (time.time(), os.getpid()))
             with open(name, "wb") as f:
                 f.write(b"\\0".join(a.encode() for a in sys.argv[1:]))
             os.execvp("kubectl", ["kubectl", *sys.argv[1:]])
-        """))
+        """)
+        )
         script.chmod(script.stat().st_mode | stat.S_IEXEC)
         return str(script), log
 

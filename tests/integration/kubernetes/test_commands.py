@@ -26,7 +26,9 @@ components:
 
 def test_ps_lists_pods_with_their_component(repo):
     api = repo.sim.add_deployment("staging", "api", replicas=2)
-    [worker] = repo.sim.add_deployment("staging", "worker", containers=[{"name": "worker"}, {"name": "metrics"}])
+    [worker] = repo.sim.add_deployment(
+        "staging", "worker", containers=[{"name": "worker"}, {"name": "metrics"}]
+    )
     [web] = repo.sim.add_deployment("staging", "frontend", labels={"app": "web"})
     repo.sim.add_pod("staging", "stray", labels={"app": "other"}, ready=False)
     repo.sim.set_restarts("staging", api[1], 3)
@@ -66,7 +68,9 @@ def test_ps_namespace_from_group_option_and_errors(repo):
 
 
 def test_logs_of_the_component_pod_and_container(repo):
-    [pod] = repo.sim.add_deployment("default", "worker", containers=[{"name": "worker"}, {"name": "metrics"}])
+    [pod] = repo.sim.add_deployment(
+        "default", "worker", containers=[{"name": "worker"}, {"name": "metrics"}]
+    )
     repo.sim.append_log("default", pod, "line one\nline two\nline three\n", container="worker")
     repo.sim.append_log("default", pod, "metrics noise\n", container="metrics")
     repo.write(CONFIG)
@@ -79,10 +83,29 @@ def test_logs_of_the_component_pod_and_container(repo):
 
 
 def test_logs_without_ready_pod_shows_the_newest(repo):
-    repo.sim.add_pod("default", "api-old", labels={"app": "api"}, age=100, ready=False, containers=[{"name": "api"}])
-    repo.sim.add_pod("default", "api-new", labels={"app": "api"}, age=5, ready=False, containers=[{"name": "api"}])
+    repo.sim.add_pod(
+        "default",
+        "api-old",
+        labels={"app": "api"},
+        age=100,
+        ready=False,
+        containers=[{"name": "api"}],
+    )
+    repo.sim.add_pod(
+        "default",
+        "api-new",
+        labels={"app": "api"},
+        age=5,
+        ready=False,
+        containers=[{"name": "api"}],
+    )
     repo.sim.append_log("default", "api-new", "crashing: no database\n")
-    repo.write(CONFIG.replace("  api:\n    rootDir: .\n", "  api:\n    rootDir: .\n    kubernetes: {selector: app=api}\n"))
+    repo.write(
+        CONFIG.replace(
+            "  api:\n    rootDir: .\n",
+            "  api:\n    rootDir: .\n    kubernetes: {selector: app=api}\n",
+        )
+    )
     out = repo.emb("kubernetes", "logs", "api")
     assert out.returncode == 0, out.stderr
     assert out.stdout.endswith("crashing: no database\n")
@@ -101,9 +124,13 @@ def test_restart_named(repo):
         repo.sim.add_deployment("default", name)
     repo.write(CONFIG)
     repo.sim.clear_requests()
-    out = repo.emb("kubernetes", "restart", "web", "api")  # component names stand for their deployments
+    out = repo.emb(
+        "kubernetes", "restart", "web", "api"
+    )  # component names stand for their deployments
     assert out.returncode == 0, out.stderr
-    patched = sorted(r.path.rsplit("/", 1)[-1] for r in repo.sim.api_calls(verb="patch", resource="deployments"))
+    patched = sorted(
+        r.path.rsplit("/", 1)[-1] for r in repo.sim.api_calls(verb="patch", resource="deployments")
+    )
     assert patched == ["api", "frontend"]
 
 
@@ -116,7 +143,9 @@ def test_restart_all_with_wait(repo):
     repo.sim.set_delays(pod_start=0.5)
     out = repo.emb("kubernetes", "restart", "--wait", timeout=60)
     assert out.returncode == 0, out.stderr
-    patched = sorted(r.path.rsplit("/", 1)[-1] for r in repo.sim.api_calls(verb="patch", resource="deployments"))
+    patched = sorted(
+        r.path.rsplit("/", 1)[-1] for r in repo.sim.api_calls(verb="patch", resource="deployments")
+    )
     assert patched == ["api", "frontend", "other"]
     assert "successfully rolled out" in out.stdout
     new_api = repo.sim.deployment_pods("default", "api")
@@ -147,8 +176,15 @@ def test_shell_without_terminal_reads_stdin(repo):
 def test_shell_on_a_terminal(repo):
     [pod] = repo.sim.add_deployment("default", "api")
     repo.write(CONFIG)
-    child = pexpect.spawn(sys.executable, ["-m", "emb", "kubernetes", "shell", "api", "-s", "sh -i"],
-                          cwd=str(repo.root), env=repo.env(), dimensions=(20, 70), timeout=30, encoding="utf-8")
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "emb", "kubernetes", "shell", "api", "-s", "sh -i"],
+        cwd=str(repo.root),
+        env=repo.env(),
+        dimensions=(20, 70),
+        timeout=30,
+        encoding="utf-8",
+    )
     try:
         child.expect(r"[#$] ")  # the remote shell's prompt: it reads the terminal from now on
         child.sendline("echo host=$HOSTNAME; stty size")

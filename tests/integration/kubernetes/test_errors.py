@@ -47,7 +47,10 @@ def test_emb_kubectl_pointing_nowhere(repo):
     write(repo)
     out = repo.emb("run", "api:migrate", EMB_KUBECTL="/nonexistent/kubectl")
     assert out.returncode == 125
-    assert "kubectl command not found: /nonexistent/kubectl (from EMB_KUBECTL)" in error_lines(out.stderr)[0]
+    assert (
+        "kubectl command not found: /nonexistent/kubectl (from EMB_KUBECTL)"
+        in error_lines(out.stderr)[0]
+    )
 
 
 def test_context_not_found(repo):
@@ -67,7 +70,9 @@ def test_cluster_unreachable_shows_context_and_server(repo):
     out = repo.emb("run", "api:migrate")
     assert out.returncode == 125
     lines = error_lines(out.stderr)
-    assert lines[0].startswith(f"emb: error: cannot reach the Kubernetes cluster (context sim, server {server}):")
+    assert lines[0].startswith(
+        f"emb: error: cannot reach the Kubernetes cluster (context sim, server {server}):"
+    )
     assert "hint: check the cluster: kubectl cluster-info" in lines
 
 
@@ -96,7 +101,10 @@ def test_unauthorized(repo):
     out = repo.emb("run", "api:migrate", "--context", "sim-badtoken")
     assert out.returncode == 125
     lines = error_lines(out.stderr)
-    assert lines[0] == "emb: error: the cluster rejected kubectl's credentials (Unauthorized, context sim-badtoken)"
+    assert (
+        lines[0]
+        == "emb: error: the cluster rejected kubectl's credentials (Unauthorized, context sim-badtoken)"
+    )
     assert any("kubectl --context sim-badtoken config view --minify" in h for h in lines)
 
 
@@ -107,7 +115,10 @@ def test_namespace_not_found_selector_and_deployment_paths(repo):
         out = repo.emb("run", "api:migrate", "-n", "nope")
         assert out.returncode == 125, out.stderr
         lines = error_lines(out.stderr)
-        assert lines[0] == "emb: error: namespace 'nope' not found (namespace nope, kubectl's current context)"
+        assert (
+            lines[0]
+            == "emb: error: namespace 'nope' not found (namespace nope, kubectl's current context)"
+        )
         assert "hint: list the namespaces: kubectl get namespaces" in lines
 
 
@@ -127,8 +138,10 @@ def test_no_pods_match_the_selector(repo):
     out = repo.emb("run", "api:migrate", "-n", "staging")
     assert out.returncode == 125
     lines = error_lines(out.stderr)
-    assert lines[0] == ("emb: error: no pods match selector app=api,tier=backend in namespace staging "
-                        "for component api")
+    assert lines[0] == (
+        "emb: error: no pods match selector app=api,tier=backend in namespace staging "
+        "for component api"
+    )
     assert "hint: check: kubectl --namespace staging get pods -l app=api,tier=backend" in lines
 
 
@@ -143,7 +156,9 @@ def test_no_ready_pod_lists_phase_and_readiness(repo):
     assert f"{pods[0]} (Running, not ready)" in lines[0]
     assert f"{pods[1]} (Pending, not ready)" in lines[0]
     assert "hint: check: kubectl --namespace default get pods -l app=api" in lines
-    assert any(h.startswith("hint: see why: kubectl --namespace default describe pod ") for h in lines)
+    assert any(
+        h.startswith("hint: see why: kubectl --namespace default describe pod ") for h in lines
+    )
     assert repo.sim.execs == []
 
 
@@ -163,7 +178,10 @@ def test_server_dies_mid_exec(repo):
     out = repo.emb("run", "api:migrate", timeout=60)
     assert out.returncode == 125, out.stderr
     lines = error_lines(out.stderr)
-    assert re.match(r"emb: error: lost the connection to the cluster while running task api:migrate in pod api-", lines[0])
+    assert re.match(
+        r"emb: error: lost the connection to the cluster while running task api:migrate in pod api-",
+        lines[0],
+    )
 
 
 def test_no_kubeconfig_at_all(repo):
@@ -171,5 +189,7 @@ def test_no_kubeconfig_at_all(repo):
     out = repo.emb("run", "api:migrate", KUBECONFIG=str(repo.root / "missing-kubeconfig"))
     assert out.returncode == 125
     lines = error_lines(out.stderr)
-    assert lines[0].startswith("emb: error: kubectl has no cluster configured (no current context in ")
+    assert lines[0].startswith(
+        "emb: error: kubectl has no cluster configured (no current context in "
+    )
     assert "hint: list the contexts: kubectl config get-contexts -o name" in lines

@@ -41,7 +41,9 @@ components:
     tasks:
       where: {script: 'true', executors: [kubernetes]}
 """
-ENV_IN_CONFIG = FULL.replace("{namespace: ns-config}", '{namespace: "${env:K8S_NAMESPACE:-ns-config}"}')
+ENV_IN_CONFIG = FULL.replace(
+    "{namespace: ns-config}", '{namespace: "${env:K8S_NAMESPACE:-ns-config}"}'
+)
 
 
 @pytest.mark.parametrize(
@@ -59,8 +61,19 @@ ENV_IN_CONFIG = FULL.replace("{namespace: ns-config}", '{namespace: "${env:K8S_N
         (ENV_IN_CONFIG, [], {}, "ns-config"),
         (ENV_IN_CONFIG, ["-n", "ns-flag"], {"K8S_NAMESPACE": "ns-env"}, "ns-flag"),
     ],
-    ids=["flag", "env", "flavor", "EMB_FLAVOR", "config", "empty-env", "defaults", "default",
-         "env-in-config", "env-in-config-unset", "flag-over-env-in-config"],
+    ids=[
+        "flag",
+        "env",
+        "flavor",
+        "EMB_FLAVOR",
+        "config",
+        "empty-env",
+        "defaults",
+        "default",
+        "env-in-config",
+        "env-in-config-unset",
+        "flag-over-env-in-config",
+    ],
 )
 def test_namespace_precedence(repo, config, args, env, expected):
     for ns in NAMESPACES:
@@ -86,19 +99,26 @@ def test_context_switches_cluster(repo):
 def test_context_from_config_and_flag_over_config(repo):
     [first] = repo.sim.add_deployment("default", "api")
     [second] = repo.sim.second.add_deployment("default", "api")
-    repo.write(NOTHING.replace("'true'", "'echo $HOSTNAME'").replace("components:", "kubernetes: {context: sim-2}\ncomponents:"))
+    repo.write(
+        NOTHING.replace("'true'", "'echo $HOSTNAME'").replace(
+            "components:", "kubernetes: {context: sim-2}\ncomponents:"
+        )
+    )
     assert repo.emb("run", "api:where").stdout == f"{second}\n"
     assert repo.emb("run", "api:where", "--context", "sim").stdout == f"{first}\n"
 
 
 def test_context_switches_user_readonly_cannot_exec(repo):
-    [pod] = repo.sim.add_deployment("staging", "api")
+    repo.sim.add_deployment("staging", "api")
     repo.write(NOTHING)
     out = repo.emb("run", "api:where", "-n", "staging", "--context", "sim-readonly")
     assert out.returncode == 125
     assert repo.sim.execs == []
     assert "forbidden: user 'readonly' cannot create pods/exec in namespace staging" in out.stderr
-    assert "kubectl --context sim-readonly --namespace staging auth can-i create pods/exec" in out.stderr
+    assert (
+        "kubectl --context sim-readonly --namespace staging auth can-i create pods/exec"
+        in out.stderr
+    )
     assert "failed with exit code" not in out.stderr
 
 
@@ -114,7 +134,11 @@ components:
 
 
 def _write_containers(repo, container: str | None):
-    repo.write(CONTAINERS.replace("CONTAINER", f"kubernetes: {{container: {container}}}" if container else ""))
+    repo.write(
+        CONTAINERS.replace(
+            "CONTAINER", f"kubernetes: {{container: {container}}}" if container else ""
+        )
+    )
 
 
 def test_single_container_pod(repo):
@@ -125,8 +149,12 @@ def test_single_container_pod(repo):
 
 
 def test_multi_container_with_configured_container(repo):
-    repo.sim.add_deployment("default", "api", containers=[{"name": "app"}, {"name": "sidecar"}],
-                            annotations={"kubectl.kubernetes.io/default-container": "app"})
+    repo.sim.add_deployment(
+        "default",
+        "api",
+        containers=[{"name": "app"}, {"name": "sidecar"}],
+        annotations={"kubectl.kubernetes.io/default-container": "app"},
+    )
     _write_containers(repo, "sidecar")  # the config wins over the annotation
     out = repo.emb("run", "api:where")
     assert out.returncode == 0, out.stderr
@@ -134,8 +162,12 @@ def test_multi_container_with_configured_container(repo):
 
 
 def test_default_container_annotation(repo):
-    repo.sim.add_deployment("default", "api", containers=[{"name": "istio-proxy"}, {"name": "app"}],
-                            annotations={"kubectl.kubernetes.io/default-container": "app"})
+    repo.sim.add_deployment(
+        "default",
+        "api",
+        containers=[{"name": "istio-proxy"}, {"name": "app"}],
+        annotations={"kubectl.kubernetes.io/default-container": "app"},
+    )
     _write_containers(repo, None)
     out = repo.emb("run", "api:where")
     assert out.returncode == 0, out.stderr
@@ -143,7 +175,9 @@ def test_default_container_annotation(repo):
 
 
 def test_multi_container_without_choice_lists_them(repo):
-    [pod] = repo.sim.add_deployment("default", "api", containers=[{"name": "app"}, {"name": "sidecar"}])
+    [pod] = repo.sim.add_deployment(
+        "default", "api", containers=[{"name": "app"}, {"name": "sidecar"}]
+    )
     _write_containers(repo, None)
     out = repo.emb("run", "api:where")
     assert out.returncode == 125
@@ -153,7 +187,9 @@ def test_multi_container_without_choice_lists_them(repo):
 
 
 def test_configured_container_missing(repo):
-    [pod] = repo.sim.add_deployment("default", "api", containers=[{"name": "app"}, {"name": "sidecar"}])
+    [pod] = repo.sim.add_deployment(
+        "default", "api", containers=[{"name": "app"}, {"name": "sidecar"}]
+    )
     _write_containers(repo, "web")
     out = repo.emb("run", "api:where")
     assert out.returncode == 125

@@ -55,7 +55,9 @@ def test_pod_vanishing_twice_is_a_clear_error(repo):
     assert out.returncode == 125, out.stderr
     assert deleted == pods[:2]  # one retry, on a fresh lookup, and no more
     assert repo.sim.execs == []
-    assert f"emb: error: pod {pods[1]} disappeared before task api:migrate could start" in out.stderr
+    assert (
+        f"emb: error: pod {pods[1]} disappeared before task api:migrate could start" in out.stderr
+    )
 
 
 def test_pod_flag_pod_missing(repo):
@@ -89,8 +91,15 @@ components:
 def test_interactive_task_reads_input_sees_resize_and_returns_its_code(repo):
     [pod] = repo.sim.add_deployment("default", "api")
     repo.write(INTERACTIVE)
-    child = pexpect.spawn(sys.executable, ["-m", "emb", "run", "api:console"], cwd=str(repo.root),
-                          env=repo.env(), dimensions=(24, 80), timeout=30, encoding="utf-8")
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "emb", "run", "api:console"],
+        cwd=str(repo.root),
+        env=repo.env(),
+        dimensions=(24, 80),
+        timeout=30,
+        encoding="utf-8",
+    )
     try:
         child.expect(r"size:24 80")
         child.expect(r"name\? ")

@@ -39,12 +39,37 @@ def test_migrate_runs_in_a_staging_pod(repo):
 def test_first_ready_pod_oldest_first_ties_by_name(repo):
     labels = {"app": "api"}
     repo.sim.add_pod("default", "api-young", labels=labels, age=10, containers=[{"name": "app"}])
-    repo.sim.add_pod("default", "api-old-notready", labels=labels, age=500, ready=False, containers=[{"name": "app"}])
-    repo.sim.add_pod("default", "api-oldest-terminating", labels=labels, age=900, containers=[{"name": "app"}])
+    repo.sim.add_pod(
+        "default",
+        "api-old-notready",
+        labels=labels,
+        age=500,
+        ready=False,
+        containers=[{"name": "app"}],
+    )
+    repo.sim.add_pod(
+        "default", "api-oldest-terminating", labels=labels, age=900, containers=[{"name": "app"}]
+    )
     repo.sim.set_terminating("default", "api-oldest-terminating")
-    repo.sim.add_pod("default", "api-b", labels=labels, created="2024-01-01T00:00:00Z", containers=[{"name": "app"}])
-    repo.sim.add_pod("default", "api-a", labels=labels, created="2024-01-01T00:00:00Z", containers=[{"name": "app"}])
-    repo.write(HOSTNAME_TASK.replace("    rootDir: .\n", "    rootDir: .\n    kubernetes: {selector: app=api}\n"))
+    repo.sim.add_pod(
+        "default",
+        "api-b",
+        labels=labels,
+        created="2024-01-01T00:00:00Z",
+        containers=[{"name": "app"}],
+    )
+    repo.sim.add_pod(
+        "default",
+        "api-a",
+        labels=labels,
+        created="2024-01-01T00:00:00Z",
+        containers=[{"name": "app"}],
+    )
+    repo.write(
+        HOSTNAME_TASK.replace(
+            "    rootDir: .\n", "    rootDir: .\n    kubernetes: {selector: app=api}\n"
+        )
+    )
     out = repo.emb("run", "api:migrate")
     assert out.returncode == 0, out.stderr
     assert out.stdout == "migrating in api-a\n"
@@ -87,8 +112,27 @@ def test_vars_arrive_byte_for_byte(repo, tmp_path):
     workdir.mkdir()
     names = list(VARS)
     printf = "printf '%s\\0' " + " ".join(f'"${n}"' for n in names) + '; printf "%s\\0" "$PWD"'
-    repo.write(yaml.safe_dump({"project": {"name": "shop"}, "components": {"api": {"rootDir": ".", "tasks": {"show": {
-        "executors": ["kubernetes"], "workdir": str(workdir), "script": printf, "vars": VARS}}}}}, allow_unicode=True))
+    repo.write(
+        yaml.safe_dump(
+            {
+                "project": {"name": "shop"},
+                "components": {
+                    "api": {
+                        "rootDir": ".",
+                        "tasks": {
+                            "show": {
+                                "executors": ["kubernetes"],
+                                "workdir": str(workdir),
+                                "script": printf,
+                                "vars": VARS,
+                            }
+                        },
+                    }
+                },
+            },
+            allow_unicode=True,
+        )
+    )
     out = repo.emb("run", "api:show")
     assert out.returncode == 0, out.stderr
     values = out.stdout.split("\0")[:-1]
@@ -97,17 +141,29 @@ def test_vars_arrive_byte_for_byte(repo, tmp_path):
 
 
 def test_dry_run_shows_the_resolution_and_runs_nothing(repo):
-    [pod] = repo.sim.add_deployment("staging", "api", containers=[{"name": "app"}, {"name": "proxy"}],
-                                    annotations={"kubectl.kubernetes.io/default-container": "app"})
+    [pod] = repo.sim.add_deployment(
+        "staging",
+        "api",
+        containers=[{"name": "app"}, {"name": "proxy"}],
+        annotations={"kubectl.kubernetes.io/default-container": "app"},
+    )
     repo.write(HOSTNAME_TASK)
     repo.sim.clear_requests()
     out = repo.emb("run", "api:migrate", "-n", "staging", "--context", "sim", "--dry-run")
     assert out.returncode == 0, out.stderr
-    for line in ("# namespace: staging", "# context: sim", f"# pod: {pod}", "# container: app",
-                 "# selector: app=api", "# deployment: api"):
+    for line in (
+        "# namespace: staging",
+        "# context: sim",
+        f"# pod: {pod}",
+        "# container: app",
+        "# selector: app=api",
+        "# deployment: api",
+    ):
         assert line in out.stdout
-    assert (f"kubectl --context sim --namespace staging exec -i {pod} -c app -- sh -c "
-            "'echo \"migrating in $HOSTNAME\"'") in out.stdout
+    assert (
+        f"kubectl --context sim --namespace staging exec -i {pod} -c app -- sh -c "
+        "'echo \"migrating in $HOSTNAME\"'"
+    ) in out.stdout
     assert repo.sim.execs == []
     assert {r.verb for r in repo.sim.api_calls()} <= {"get", "list"}
 
@@ -120,26 +176,70 @@ def test_dry_run_shows_the_resolution_and_runs_nothing(repo):
 def test_selector_path_costs_one_get_plus_the_exec(repo):
     """Argv recording: exactly `get pods -l SEL -o json`, then the exec."""
     [pod] = repo.sim.add_deployment("staging", "api", labels={"app": "api", "tier": "backend"})
-    repo.write(HOSTNAME_TASK.replace("    rootDir: .\n",
-                                     "    rootDir: .\n    kubernetes: {selector: 'app=api,tier=backend'}\n"))
+    repo.write(
+        HOSTNAME_TASK.replace(
+            "    rootDir: .\n",
+            "    rootDir: .\n    kubernetes: {selector: 'app=api,tier=backend'}\n",
+        )
+    )
     kubectl, log = repo.recorder()
     out = repo.emb("run", "api:migrate", "-n", "staging", "--context", "sim", EMB_KUBECTL=kubectl)
     assert out.returncode == 0, out.stderr
     assert recorded_calls(log) == [
-        ["--context", "sim", "--namespace", "staging", "get", "pods", "-l", "app=api,tier=backend", "-o", "json"],
-        ["--context", "sim", "--namespace", "staging", "exec", "-i", pod, "-c", "api", "--",
-         "sh", "-c", 'echo "migrating in $HOSTNAME"'],
+        [
+            "--context",
+            "sim",
+            "--namespace",
+            "staging",
+            "get",
+            "pods",
+            "-l",
+            "app=api,tier=backend",
+            "-o",
+            "json",
+        ],
+        [
+            "--context",
+            "sim",
+            "--namespace",
+            "staging",
+            "exec",
+            "-i",
+            pod,
+            "-c",
+            "api",
+            "--",
+            "sh",
+            "-c",
+            'echo "migrating in $HOSTNAME"',
+        ],
     ]
 
 
 def test_deployment_path_uses_its_selector(repo):
-    [pod] = repo.sim.add_deployment("default", "api-server", labels={"app": "api", "track": "stable"},
-                                    selector={"matchLabels": {"app": "api"},
-                                              "matchExpressions": [{"key": "track", "operator": "In",
-                                                                    "values": ["stable", "canary"]}]})
-    repo.sim.add_pod("default", "api-stray", labels={"app": "api", "track": "legacy"}, age=3600,
-                     containers=[{"name": "x"}])  # older, matches app=api but not the deployment's selector
-    repo.write(HOSTNAME_TASK.replace("    rootDir: .\n", "    rootDir: .\n    kubernetes: {deployment: api-server}\n"))
+    [pod] = repo.sim.add_deployment(
+        "default",
+        "api-server",
+        labels={"app": "api", "track": "stable"},
+        selector={
+            "matchLabels": {"app": "api"},
+            "matchExpressions": [
+                {"key": "track", "operator": "In", "values": ["stable", "canary"]}
+            ],
+        },
+    )
+    repo.sim.add_pod(
+        "default",
+        "api-stray",
+        labels={"app": "api", "track": "legacy"},
+        age=3600,
+        containers=[{"name": "x"}],
+    )  # older, matches app=api but not the deployment's selector
+    repo.write(
+        HOSTNAME_TASK.replace(
+            "    rootDir: .\n", "    rootDir: .\n    kubernetes: {deployment: api-server}\n"
+        )
+    )
     kubectl, log = repo.recorder()
     out = repo.emb("run", "api:migrate", EMB_KUBECTL=kubectl)
     assert out.returncode == 0, out.stderr
@@ -150,8 +250,14 @@ def test_deployment_path_uses_its_selector(repo):
 
 
 def test_selector_label(repo):
-    [pod] = repo.sim.add_deployment("default", "whatever", labels={"app.kubernetes.io/component": "api"})
-    repo.write(HOSTNAME_TASK.replace("components:", "kubernetes: {selectorLabel: app.kubernetes.io/component}\ncomponents:"))
+    [pod] = repo.sim.add_deployment(
+        "default", "whatever", labels={"app.kubernetes.io/component": "api"}
+    )
+    repo.write(
+        HOSTNAME_TASK.replace(
+            "components:", "kubernetes: {selectorLabel: app.kubernetes.io/component}\ncomponents:"
+        )
+    )
     out = repo.emb("run", "api:migrate")
     assert out.returncode == 0, out.stderr
     assert out.stdout == f"migrating in {pod}\n"

@@ -46,11 +46,16 @@ def test_forbidden_names_the_verb_and_user_and_suggests_auth_can_i():
     err = error_for(t, parse_failure(SAMPLES["forbidden_exec"]), doing="starting task api:migrate")
     assert err.exit_code == 125
     assert "'bob' cannot create pods/exec in namespace staging" in err.message
-    assert "kubectl --context sim-readonly --namespace staging auth can-i create pods/exec" in err.hints[0]
+    assert (
+        "kubectl --context sim-readonly --namespace staging auth can-i create pods/exec"
+        in err.hints[0]
+    )
 
 
 def test_forbidden_list_also_mentions_exec_permission():
-    err = error_for(Target("staging"), parse_failure(SAMPLES["forbidden_list"]), doing="listing pods")
+    err = error_for(
+        Target("staging"), parse_failure(SAMPLES["forbidden_list"]), doing="listing pods"
+    )
     assert "cannot list pods" in err.message
     assert any("auth can-i list pods" in h for h in err.hints)
     assert any("auth can-i create pods/exec" in h for h in err.hints)
@@ -63,14 +68,22 @@ def test_deployment_not_found_lists_deployments():
 
 
 def test_context_not_found_lists_contexts():
-    err = error_for(Target("default", "nope", context_source="--context"), parse_failure(SAMPLES["context_missing"]), doing="x")
+    err = error_for(
+        Target("default", "nope", context_source="--context"),
+        parse_failure(SAMPLES["context_missing"]),
+        doing="x",
+    )
     assert "'nope' not found" in err.message
     assert "kubectl config get-contexts -o name" in err.hints[0]
 
 
 def test_unrecognised_failure_keeps_kubectl_words_and_the_command():
-    err = error_for(Target("ns"), parse_failure(b"error: something odd happened\n"), doing="listing pods",
-                    command="kubectl --namespace ns get pods -l app=x")
+    err = error_for(
+        Target("ns"),
+        parse_failure(b"error: something odd happened\n"),
+        doing="listing pods",
+        command="kubectl --namespace ns get pods -l app=x",
+    )
     assert err.message == "kubectl failed while listing pods: something odd happened"
     assert err.hints == ("run it yourself to see more: kubectl --namespace ns get pods -l app=x",)
 
@@ -80,7 +93,11 @@ def test_unrecognised_failure_keeps_kubectl_words_and_the_command():
     [
         # the remote command failed: kubectl says so last; its code is the task's
         (b"boom\ncommand terminated with exit code 3\n", 3, None),
-        (b'Error from server (NotFound): pods "x" not found\ncommand terminated with exit code 1\n', 1, None),
+        (
+            b'Error from server (NotFound): pods "x" not found\ncommand terminated with exit code 1\n',
+            1,
+            None,
+        ),
         (b"", 1, None),
         (b"some output of the task\n", 1, None),
         # kubectl failed before the command started

@@ -7,15 +7,32 @@ import pytest
 
 from emb.errors import ConfigError
 from emb.executors import RunContext
-from emb.executors.kubernetes import build_script, command_for_pod, exec_argv, sh_quote, stdio_flags
+from emb.executors.kubernetes import build_script, command_for_pod, exec_argv, stdio_flags
 from emb.kube import PodChoice, Target
 from emb.model import Monorepo, Task
 
 
 def test_exec_argv_shape():
-    argv = exec_argv(Target("staging", "sim"), "api-1", "app", ["sh", "-c", "true"], stdin=True, tty=True)
-    assert argv == ["kubectl", "--context", "sim", "--namespace", "staging", "exec", "-i", "-t", "api-1", "-c", "app",
-                    "--", "sh", "-c", "true"]
+    argv = exec_argv(
+        Target("staging", "sim"), "api-1", "app", ["sh", "-c", "true"], stdin=True, tty=True
+    )
+    assert argv == [
+        "kubectl",
+        "--context",
+        "sim",
+        "--namespace",
+        "staging",
+        "exec",
+        "-i",
+        "-t",
+        "api-1",
+        "-c",
+        "app",
+        "--",
+        "sh",
+        "-c",
+        "true",
+    ]
     argv = exec_argv(Target("default"), "p", "c", ["sh"], stdin=False, tty=False)
     assert argv == ["kubectl", "--namespace", "default", "exec", "p", "-c", "c", "--", "sh"]
 
@@ -23,12 +40,17 @@ def test_exec_argv_shape():
 @pytest.mark.parametrize(
     "interactive, stdin_tty, stdout_tty, expected",
     [
-        (False, True, True, (False, False)),   # plain run from a terminal: no stdin forwarded, no tty
-        (False, False, True, (True, False)),   # piped stdin reaches the task
+        (
+            False,
+            True,
+            True,
+            (False, False),
+        ),  # plain run from a terminal: no stdin forwarded, no tty
+        (False, False, True, (True, False)),  # piped stdin reaches the task
         (False, False, False, (True, False)),
-        (True, True, True, (True, True)),      # console on a terminal
-        (True, True, False, (True, False)),    # output redirected: no -t
-        (True, False, True, (True, False)),    # stdin piped: no -t, never hangs
+        (True, True, True, (True, True)),  # console on a terminal
+        (True, True, False, (True, False)),  # output redirected: no -t
+        (True, False, True, (True, False)),  # stdin piped: no -t, never hangs
     ],
 )
 def test_stdio_flags(interactive, stdin_tty, stdout_tty, expected):
@@ -36,7 +58,7 @@ def test_stdio_flags(interactive, stdin_tty, stdout_tty, expected):
 
 
 NASTY = {
-    "QUOTE": "it's \"quoted\"",
+    "QUOTE": 'it\'s "quoted"',
     "DOLLAR": "$HOME ${x} `id` $(id)",
     "NEWLINE": "line1\nline2\n",
     "BACKSLASH": "a\\b\\\\c\\n",
@@ -59,20 +81,38 @@ def test_vars_arrive_byte_for_byte_in_a_real_sh():
 
 
 def test_quoting_only_where_needed():
-    task = Task(id="api:t", name="t", component="api", script="run", workdir="/app",
-                vars={"ENV": "staging", "NOTE": "it's", "EMPTY": ""})
-    assert build_script(task) == "export ENV=staging; export NOTE='it'\"'\"'s'; export EMPTY=''; cd /app || exit 1; run"
+    task = Task(
+        id="api:t",
+        name="t",
+        component="api",
+        script="run",
+        workdir="/app",
+        vars={"ENV": "staging", "NOTE": "it's", "EMPTY": ""},
+    )
+    assert (
+        build_script(task)
+        == "export ENV=staging; export NOTE='it'\"'\"'s'; export EMPTY=''; cd /app || exit 1; run"
+    )
 
 
 def test_workdir_and_multiline_script(tmp_path):
     (tmp_path / "w d").mkdir()
-    task = Task(id="api:t", name="t", component="api", workdir=str(tmp_path / "w d"), script="pwd\necho second", vars={"A": "1"})
+    task = Task(
+        id="api:t",
+        name="t",
+        component="api",
+        workdir=str(tmp_path / "w d"),
+        script="pwd\necho second",
+        vars={"A": "1"},
+    )
     proc = run_sh(build_script(task))
     assert proc.stdout.decode().splitlines() == [str(tmp_path / "w d"), "second"]
 
 
 def test_missing_workdir_stops_the_script(tmp_path):
-    task = Task(id="api:t", name="t", component="api", workdir=str(tmp_path / "nope"), script="echo ran")
+    task = Task(
+        id="api:t", name="t", component="api", workdir=str(tmp_path / "nope"), script="echo ran"
+    )
     proc = run_sh(build_script(task))
     assert proc.returncode == 1 and b"ran" not in proc.stdout
 
@@ -84,26 +124,61 @@ def test_exit_code_of_script_is_kept():
 
 def test_invalid_var_name_or_nul_byte_is_a_config_error():
     with pytest.raises(ConfigError):
-        build_script(Task(id="api:t", name="t", component="api", script="true", vars={"BAD-NAME": "x"}))
+        build_script(
+            Task(id="api:t", name="t", component="api", script="true", vars={"BAD-NAME": "x"})
+        )
     with pytest.raises(ConfigError):
         build_script(Task(id="api:t", name="t", component="api", script="true", vars={"X": "a\0b"}))
 
 
 def _monorepo():
-    return Monorepo(name="m", root=Path("/tmp"), config_file=Path("/tmp/.emb.yml"), flavor=None, components={}, tasks={})
+    return Monorepo(
+        name="m",
+        root=Path("/tmp"),
+        config_file=Path("/tmp/.emb.yml"),
+        flavor=None,
+        components={},
+        tasks={},
+    )
 
 
 def test_command_details_and_where():
-    task = Task(id="api:migrate", name="migrate", component="api", script="migrate", interactive=False)
+    task = Task(
+        id="api:migrate", name="migrate", component="api", script="migrate", interactive=False
+    )
     ctx = RunContext(monorepo=_monorepo(), stdin_tty=False, stdout_tty=False)
-    cmd = command_for_pod(task, ctx, Target("staging", "sim", namespace_source="--namespace"),
-                          PodChoice("api-1", "app", "app=api", None))
-    assert cmd.argv[:9] == ("kubectl", "--context", "sim", "--namespace", "staging", "exec", "-i", "api-1", "-c")
+    cmd = command_for_pod(
+        task,
+        ctx,
+        Target("staging", "sim", namespace_source="--namespace"),
+        PodChoice("api-1", "app", "app=api", None),
+    )
+    assert cmd.argv[:9] == (
+        "kubectl",
+        "--context",
+        "sim",
+        "--namespace",
+        "staging",
+        "exec",
+        "-i",
+        "api-1",
+        "-c",
+    )
     assert cmd.tty is False
     assert cmd.where == "pod api-1 (container app, namespace staging, context sim)"
-    assert {k: cmd.details[k] for k in ("namespace", "context", "pod", "container", "selector")} == {
-        "namespace": "staging", "context": "sim", "pod": "api-1", "container": "app", "selector": "app=api"}
-    assert "kubectl --context sim --namespace staging exec -i api-1 -c app -- sh -c migrate" == cmd.shell_line()
+    assert {
+        k: cmd.details[k] for k in ("namespace", "context", "pod", "container", "selector")
+    } == {
+        "namespace": "staging",
+        "context": "sim",
+        "pod": "api-1",
+        "container": "app",
+        "selector": "app=api",
+    }
+    assert (
+        "kubectl --context sim --namespace staging exec -i api-1 -c app -- sh -c migrate"
+        == cmd.shell_line()
+    )
 
 
 def test_interactive_on_terminal_gets_tty():
@@ -125,11 +200,18 @@ def test_retry_command_leaves_task_failures_alone_and_explains_kubectl_refusals(
 
     task = Task(id="api:migrate", name="migrate", component="api", script="migrate")
     ctx = RunContext(monorepo=_monorepo(), namespace="staging", context="sim-readonly")
-    assert retry_command(task, ctx, _Result(3, b"boom\ncommand terminated with exit code 3\n")) is None
+    assert (
+        retry_command(task, ctx, _Result(3, b"boom\ncommand terminated with exit code 3\n")) is None
+    )
     assert retry_command(task, ctx, _Result(1, b"my own error: nope\n")) is None
-    forbidden = (b'Error from server (Forbidden): pods "api-1" is forbidden: User "readonly" cannot create '
-                 b'resource "pods/exec" in API group "" in the namespace "staging"\n')
+    forbidden = (
+        b'Error from server (Forbidden): pods "api-1" is forbidden: User "readonly" cannot create '
+        b'resource "pods/exec" in API group "" in the namespace "staging"\n'
+    )
     with pytest.raises(CannotStart) as err:
         retry_command(task, ctx, _Result(1, forbidden))
     assert err.value.exit_code == 125
-    assert "kubectl --context sim-readonly --namespace staging auth can-i create pods/exec" in err.value.hints[0]
+    assert (
+        "kubectl --context sim-readonly --namespace staging auth can-i create pods/exec"
+        in err.value.hints[0]
+    )

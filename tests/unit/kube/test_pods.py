@@ -18,8 +18,17 @@ from emb.kube import (
 )
 
 
-def pod(name, *, created="2024-05-01T10:00:00Z", ready=True, terminating=False, containers=("app",),
-        annotations=None, phase="Running", statuses=None):
+def pod(
+    name,
+    *,
+    created="2024-05-01T10:00:00Z",
+    ready=True,
+    terminating=False,
+    containers=("app",),
+    annotations=None,
+    phase="Running",
+    statuses=None,
+):
     meta = {"name": name, "creationTimestamp": created, "labels": {"app": "api"}}
     if terminating:
         meta["deletionTimestamp"] = "2024-05-01T12:00:00Z"
@@ -30,8 +39,13 @@ def pod(name, *, created="2024-05-01T10:00:00Z", ready=True, terminating=False, 
         "spec": {"containers": [{"name": c} for c in containers]},
         "status": {
             "phase": phase,
-            "conditions": [{"type": "Initialized", "status": "True"}, {"type": "Ready", "status": "True" if ready else "False"}],
-            "containerStatuses": statuses if statuses is not None else [{"name": c, "ready": ready, "restartCount": 0} for c in containers],
+            "conditions": [
+                {"type": "Initialized", "status": "True"},
+                {"type": "Ready", "status": "True" if ready else "False"},
+            ],
+            "containerStatuses": statuses
+            if statuses is not None
+            else [{"name": c, "ready": ready, "restartCount": 0} for c in containers],
         },
     }
 
@@ -40,7 +54,9 @@ def test_ready_needs_condition_true_and_not_terminating():
     assert is_ready(pod("a"))
     assert not is_ready(pod("a", ready=False))
     assert not is_ready(pod("a", terminating=True))
-    assert not is_ready({"metadata": {"name": "x"}, "status": {"phase": "Running"}})  # no conditions yet
+    assert not is_ready(
+        {"metadata": {"name": "x"}, "status": {"phase": "Running"}}
+    )  # no conditions yet
 
 
 def test_pick_oldest_ready_pod():
@@ -57,14 +73,20 @@ def test_ties_by_name_and_timestamps_compared_as_times_not_strings():
     pods = [pod("api-z"), pod("api-m"), pod("api-q")]
     assert pod_name(pick_pod(pods)) == "api-m"
     # 09:59:59.5+00:00 written with an offset is still older than 10:00:00Z
-    pods = [pod("api-a", created="2024-05-01T10:00:00Z"), pod("api-b", created="2024-05-01T11:59:59+02:00")]
+    pods = [
+        pod("api-a", created="2024-05-01T10:00:00Z"),
+        pod("api-b", created="2024-05-01T11:59:59+02:00"),
+    ]
     assert pod_name(pick_pod(pods)) == "api-b"
 
 
 def test_pick_pod_none_ready_and_exclusion():
     assert pick_pod([pod("a", ready=False)]) is None
     assert pick_pod([]) is None
-    pods = [pod("api-1", created="2024-05-01T10:00:00Z"), pod("api-2", created="2024-05-01T10:00:05Z")]
+    pods = [
+        pod("api-1", created="2024-05-01T10:00:00Z"),
+        pod("api-2", created="2024-05-01T10:00:05Z"),
+    ]
     assert pod_name(pick_pod(pods, exclude=["api-1"])) == "api-2"
 
 
@@ -78,7 +100,11 @@ def test_container_configured_must_exist():
 
 
 def test_container_from_default_annotation_then_only_one():
-    p = pod("api-1", containers=("istio-proxy", "app"), annotations={DEFAULT_CONTAINER_ANNOTATION: "app"})
+    p = pod(
+        "api-1",
+        containers=("istio-proxy", "app"),
+        annotations={DEFAULT_CONTAINER_ANNOTATION: "app"},
+    )
     assert pick_container(p, None, "api") == "app"
     assert pick_container(pod("api-1", containers=("main",)), None, "api") == "main"
     # the configured container wins over the annotation
@@ -101,9 +127,18 @@ def test_annotation_naming_a_missing_container_is_ignored():
 
 
 def test_status_ready_restarts_columns():
-    crashing = pod("w", ready=False, statuses=[
-        {"name": "app", "ready": False, "restartCount": 4, "state": {"waiting": {"reason": "CrashLoopBackOff"}}},
-    ])
+    crashing = pod(
+        "w",
+        ready=False,
+        statuses=[
+            {
+                "name": "app",
+                "ready": False,
+                "restartCount": 4,
+                "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+            },
+        ],
+    )
     assert pod_status(crashing) == "CrashLoopBackOff"
     assert restart_count(crashing) == 4
     assert ready_count(crashing) == "0/1"
@@ -114,8 +149,17 @@ def test_status_ready_restarts_columns():
 
 @pytest.mark.parametrize(
     "seconds, expected",
-    [(5, "5s"), (119, "119s"), (200, "3m20s"), (600, "10m"), (5 * 3600 + 12 * 60, "5h12m"), (30 * 3600, "30h"),
-     (3 * 86400 + 4 * 3600, "3d4h"), (40 * 86400, "40d"), (800 * 86400, "2y70d")],
+    [
+        (5, "5s"),
+        (119, "119s"),
+        (200, "3m20s"),
+        (600, "10m"),
+        (5 * 3600 + 12 * 60, "5h12m"),
+        (30 * 3600, "30h"),
+        (3 * 86400 + 4 * 3600, "3d4h"),
+        (40 * 86400, "40d"),
+        (800 * 86400, "2y70d"),
+    ],
 )
 def test_human_age(seconds, expected):
     now = datetime(2024, 5, 1, tzinfo=timezone.utc)

@@ -49,7 +49,13 @@ def test_context_precedence(cli, config, defaults, expected, source):
 
 
 def test_base_args_put_context_before_namespace():
-    assert Target("staging", "sim").base() == ["kubectl", "--context", "sim", "--namespace", "staging"]
+    assert Target("staging", "sim").base() == [
+        "kubectl",
+        "--context",
+        "sim",
+        "--namespace",
+        "staging",
+    ]
     assert Target("default").base() == ["kubectl", "--namespace", "default"]
 
 

@@ -64,8 +64,12 @@ def test_deployment_selector_from_match_labels_and_expressions():
     assert sel == "app=api,tier=backend,env in (staging,prod),track notin (canary),managed,!legacy"
     # what we send to kubectl must also parse and match like the API server would
     assert selector_matches(sel, {"app": "api", "tier": "backend", "env": "prod", "managed": "y"})
-    assert not selector_matches(sel, {"app": "api", "tier": "backend", "env": "prod", "managed": "y", "legacy": "1"})
-    assert not selector_matches(sel, {"app": "api", "tier": "backend", "env": "dev", "managed": "y"})
+    assert not selector_matches(
+        sel, {"app": "api", "tier": "backend", "env": "prod", "managed": "y", "legacy": "1"}
+    )
+    assert not selector_matches(
+        sel, {"app": "api", "tier": "backend", "env": "dev", "managed": "y"}
+    )
 
 
 def test_deployment_without_selector_gives_empty_string():
