@@ -32,6 +32,7 @@ later output has nowhere to go.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import select
@@ -226,20 +227,23 @@ def _open_log(log_path: Path) -> int:
 def _run_piped(cmd: Command, *, log_path: Path, quiet: bool) -> RunResult:
     log_fd = _open_log(log_path)
     started = time.monotonic()
+    pump = _Pump(log_fd, quiet)
     try:
-        try:
-            proc = subprocess.Popen(
-                cmd.argv,
-                cwd=cmd.cwd,
-                env=_environment(cmd),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-            )
-        except OSError as err:
-            raise _spawn_error(cmd, err) from None
-        pump = _Pump(proc, log_fd, quiet)
-        code = pump.run()
+        # Signal handlers first: a Ctrl+C right after the child starts must be
+        # forwarded to it, not end emb with the child still running.
+        with pump.signals():
+            try:
+                proc = subprocess.Popen(
+                    cmd.argv,
+                    cwd=cmd.cwd,
+                    env=_environment(cmd),
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    start_new_session=True,
+                )
+            except OSError as err:
+                raise _spawn_error(cmd, err) from None
+            code = pump.run(proc)
         return RunResult(
             exit_code=code,
             duration=time.monotonic() - started,
@@ -258,8 +262,7 @@ def _exit_code(returncode: int) -> int:
 class _Pump:
     """Copy a child's pipes to emb's stdout/stderr and the log; stop it on Ctrl+C."""
 
-    def __init__(self, proc: subprocess.Popen, log_fd: int, quiet: bool):
-        self.proc = proc
+    def __init__(self, log_fd: int, quiet: bool):
         self.log_fd = log_fd
         self.quiet = quiet
         self.tail = bytearray()
@@ -269,17 +272,13 @@ class _Pump:
         self.escalation: list[tuple[float, int]] = []  # (when, signal) still to send
         self.buffer = bytearray(BUFFER_SIZE)
         self.view = memoryview(self.buffer)
-        out, err = proc.stdout.fileno(), proc.stderr.fileno()
-        self.target = {out: 1, err: 2}  # child pipe -> emb's fd
-        for fd in self.target:
-            _grow_pipe(fd)
-        self.stdout_fd = out
         self.stdout_bytes = 0
         self.streamed = 0  # bytes copied from both pipes
         self.last_read = 0
         self.splicer: _Splicer | None | bool = None  # None: not decided yet; False: not available
+        self.wake_r: int | None = None
 
-    # The signal handlers only record; the loop below acts. The wakeup fd makes
+    # The signal handlers only record; the loop acts. The wakeup fd makes
     # poll() return as soon as a signal arrives.
     def _on_signal(self, signum, frame):
         if signum == signal.SIGCHLD:
@@ -287,29 +286,44 @@ class _Pump:
         else:
             self.pending.append(signum)
 
-    def run(self) -> int:
-        main_thread = threading.current_thread() is threading.main_thread()
-        wake_r = wake_w = None
-        saved: dict[int, object] = {}
-        old_wakeup = -1
-        if main_thread:
-            wake_r, wake_w = os.pipe()
-            os.set_blocking(wake_r, False)
-            os.set_blocking(wake_w, False)
+    @contextlib.contextmanager
+    def signals(self):
+        """Record SIGINT/SIGTERM/SIGHUP/SIGCHLD while running (main thread only)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        wake_r, wake_w = os.pipe()
+        os.set_blocking(wake_r, False)
+        os.set_blocking(wake_w, False)
+        saved = {}
+        try:
             for sig in (*_FORWARDED, signal.SIGCHLD):
                 saved[sig] = signal.signal(sig, self._on_signal)
             old_wakeup = signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
+            self.wake_r = wake_r
+            try:
+                yield
+            finally:
+                signal.set_wakeup_fd(old_wakeup)
+        finally:
+            self.wake_r = None
+            for sig, handler in saved.items():
+                signal.signal(sig, handler)
+            os.close(wake_r)
+            os.close(wake_w)
+
+    def run(self, proc: subprocess.Popen) -> int:
+        self.proc = proc
+        out, err = proc.stdout.fileno(), proc.stderr.fileno()
+        self.target = {out: 1, err: 2}  # child pipe -> emb's fd
+        self.stdout_fd = out
+        for fd in self.target:
+            _grow_pipe(fd)
         try:
-            self._loop(wake_r, poll_child_every=None if main_thread else 0.1)
+            self._loop(self.wake_r, poll_child_every=None if self.wake_r is not None else 0.1)
             return self._finish()
         finally:
-            if main_thread:
-                signal.set_wakeup_fd(old_wakeup)
-                for sig, handler in saved.items():
-                    signal.signal(sig, handler)
-                os.close(wake_r)
-                os.close(wake_w)
-            for stream in (self.proc.stdout, self.proc.stderr):
+            for stream in (proc.stdout, proc.stderr):
                 stream.close()
 
     def _loop(self, wake_r: int | None, poll_child_every: float | None) -> None:
@@ -626,6 +640,14 @@ def _run_tty(cmd: Command, *, log_path: Path, quiet: bool) -> RunResult:
             del tail[:-STDERR_TAIL]
         return b"" if quiet else data
 
+    # Signals sent to emb itself (kill, a closed terminal; in raw mode the
+    # Ctrl+C key is a byte for the child, not a signal for emb): recorded
+    # while the child starts, then raised so pexpect's interact unwinds and
+    # puts the terminal back in its normal mode on the way out.
+    early: list[int] = []
+    saved = {sig: signal.signal(sig, lambda signum, frame: early.append(signum)) for sig in _FORWARDED}
+    interrupted: int | None = None
+    child = None
     try:
         try:
             child = pexpect.spawn(
@@ -645,32 +667,25 @@ def _run_tty(cmd: Command, *, log_path: Path, quiet: bool) -> RunResult:
         def stop(signum, frame):
             raise _Stopped(signum)
 
-        # In raw mode the Ctrl+C key is a byte for the child, not a signal for
-        # emb: these handlers only see signals sent to emb itself (kill, a
-        # closed terminal). Raising unwinds pexpect's interact, which puts the
-        # terminal back in its normal mode on the way out.
-        saved = {signal.SIGWINCH: signal.signal(signal.SIGWINCH, resize)}
+        saved.setdefault(signal.SIGWINCH, signal.signal(signal.SIGWINCH, resize))
         for sig in _FORWARDED:
-            saved[sig] = signal.signal(sig, stop)
-        interrupted: int | None = None
+            signal.signal(sig, stop)
         try:
-            try:
-                child.interact(escape_character=None, output_filter=keep)
-            except _Stopped as stopped:
-                interrupted = stopped.signum
-            finally:
-                for sig, handler in saved.items():
-                    signal.signal(sig, handler)
-            if interrupted is not None:
-                child.terminate(force=True)
-                code = 128 + interrupted
-            else:
-                _drain_tty(child.child_fd, keep)
-                child.wait()
-                code = 128 + child.signalstatus if child.signalstatus is not None else child.exitstatus
+            if early:
+                raise _Stopped(early[0])
+            child.interact(escape_character=None, output_filter=keep)
+        except _Stopped as stopped:
+            interrupted = stopped.signum
         finally:
-            if not child.closed:
-                child.close(force=True)
+            for sig, handler in saved.items():
+                signal.signal(sig, handler)
+        if interrupted is not None:
+            child.terminate(force=True)
+            code = 128 + interrupted
+        else:
+            _drain_tty(child.child_fd, keep)
+            child.wait()
+            code = 128 + child.signalstatus if child.signalstatus is not None else child.exitstatus
         return RunResult(
             exit_code=code,
             duration=time.monotonic() - started,
@@ -679,6 +694,10 @@ def _run_tty(cmd: Command, *, log_path: Path, quiet: bool) -> RunResult:
             interrupted=interrupted is not None,
         )
     finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+        if child is not None and not child.closed:
+            child.close(force=True)
         os.close(log_fd)
 
 
