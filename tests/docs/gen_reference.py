@@ -149,9 +149,11 @@ class SchemaDocs:
             when = rule.get("if", {}).get("properties", {})
             then = rule.get("then", {}).get("properties", {})
             for key, cond in when.items():
-                if "const" in cond:
+                # `const: X`, or a one-value `enum: [X]` (what fastjsonschema generates correctly)
+                values = [cond["const"]] if "const" in cond else cond.get("enum", [])
+                if len(values) == 1:
                     for prop, sub in then.items():
-                        out.append(f"With `{key}: {cond['const']}`, `{prop}` is "
+                        out.append(f"With `{key}: {values[0]}`, `{prop}` is "
                                    f"{self.type_of(sub, self.current)}.")
         types = schema.get("type")
         if isinstance(types, list) and "null" in types:
