@@ -63,7 +63,10 @@ class Block:
 
     @property
     def needs_docker(self) -> bool:
-        return self.uses("up", "docker") or "emb up" in self.source
+        """Uses docker itself, `emb up`, or shows a task running on the container executor."""
+        shows_container = any("(container, compose service" in line
+                              for c in self.commands for line in c.expected)
+        return self.uses("up", "docker") or shows_container
 
 
 def parse(path: Path) -> list[Block]:

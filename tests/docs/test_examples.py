@@ -26,6 +26,13 @@ BLOCKS = all_blocks()
 BIN = Path(sys.executable).parent
 
 
+def _param(block):
+    marks = [pytest.mark.kubectl]  # every block gets the simulated cluster and may use kubectl
+    if block.needs_docker:
+        marks.append(pytest.mark.docker)
+    return pytest.param(block, id=block.id, marks=marks)
+
+
 def example_manifests(rbac: bool = False) -> list[Path]:
     """The example's k8s/ manifests. The docs' simulated cluster leaves out rbac.yaml
     (the simulator has fixed users of its own; test_example_manifests_load_into_the_simulator
@@ -39,7 +46,7 @@ def copy_example(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.mark.parametrize("block", BLOCKS, ids=[b.id for b in BLOCKS])
+@pytest.mark.parametrize("block", [_param(b) for b in BLOCKS])
 def test_doc_example(block, tmp_path, kubesim, request):
     root = copy_example(tmp_path)
     for manifest in example_manifests():
@@ -68,6 +75,7 @@ def test_docs_have_runnable_examples_on_every_user_page():
     assert sum(len(b.commands) for b in BLOCKS) >= 40
 
 
+@pytest.mark.kubectl
 def test_example_manifests_load_into_the_simulator(kubesim):
     """examples/production-ready/k8s/ is what the demo and these docs run against."""
     for manifest in example_manifests(rbac=True):

@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.docs.doc_examples import DOCS, TOP
 
 PAGE = DOCS / "getting-started.md"
@@ -26,6 +28,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.kubectl
 def test_the_documented_simulator_command_serves_the_example_pods(tmp_path):
     start = next(b for b in sh_blocks(PAGE) if "-m tests.kubesim" in b)
     point = next(b for b in sh_blocks(PAGE) if "export KUBECONFIG" in b)
