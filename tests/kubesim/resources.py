@@ -86,6 +86,11 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("configmaps", "ConfigMap", short_names=("cm",)),
     Resource("secrets", "Secret"),
     Resource("events", "Event", short_names=("ev",)),
+    Resource("serviceaccounts", "ServiceAccount", short_names=("sa",)),
+    # RBAC objects are stored and listed so manifests that carry them load (the example
+    # monorepo's k8s/rbac.yaml); access is decided by the users in auth.py, not by them.
+    Resource("roles", "Role", group="rbac.authorization.k8s.io"),
+    Resource("rolebindings", "RoleBinding", group="rbac.authorization.k8s.io"),
     Resource("deployments", "Deployment", group="apps", short_names=("deploy",),
              categories=("all",), subresources=_scale_and_status("apps", "Deployment")),
     Resource("replicasets", "ReplicaSet", group="apps", short_names=("rs",),
