@@ -25,7 +25,6 @@ checks the graph (a cycle is an error printing it: `a -> b -> a`, read
 
 from __future__ import annotations
 
-import difflib
 import graphlib
 
 from emb.errors import ConfigError, UsageError
@@ -129,6 +128,8 @@ def resolve_pre(monorepo: Monorepo, task: Task, ref: str) -> str:
 
 
 def _suggestions(monorepo: Monorepo, ref: str) -> list[str]:
+    import difflib  # only on the error path: start-up stays fast
+
     words = list(dict.fromkeys([*monorepo.tasks, *(t.name for t in monorepo.tasks.values())]))
     close = difflib.get_close_matches(ref, words, n=3, cutoff=0.6)
     if close:
