@@ -6,7 +6,9 @@ Two modes:
   stderr to emb's stderr, byte for byte and kept apart; both are also
   appended to the log file in arrival order. stdin is inherited, so piped
   input reaches the task. The copy loop uses poll + os.readv into one reusable
-  buffer + os.write: no decoding, no per-line work.
+  buffer + os.write: no decoding, no per-line work. Bulk output (past
+  BULK_AFTER bytes) is read in larger batches and, on Linux when emb's stdout
+  is a pipe, copied with tee(2)/splice(2) without passing through Python.
 - TTY (`cmd.tty` and stdin is a terminal): pexpect runs the argv under a
   pseudo-terminal, keystrokes pass through in raw mode, the window size is
   set at start and on every SIGWINCH, the output is also logged.
