@@ -33,11 +33,6 @@ def _param(block):
     return pytest.param(block, id=block.id, marks=marks)
 
 
-def example_manifests(rbac: bool = False) -> list[Path]:
-    """The example's k8s/ manifests. The docs' simulated cluster leaves out rbac.yaml
-    (the simulator has fixed users of its own; test_example_manifests_load_into_the_simulator
-    checks that it loads)."""
-    return [p for p in sorted((EXAMPLE / "k8s").glob("*.yaml")) if rbac or p.name != "rbac.yaml"]
 
 
 def copy_example(tmp_path: Path) -> Path:
@@ -49,8 +44,7 @@ def copy_example(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("block", [_param(b) for b in BLOCKS])
 def test_doc_example(block, tmp_path, kubesim, request):
     root = copy_example(tmp_path)
-    for manifest in example_manifests():
-        kubesim.load_manifests(manifest)
+    kubesim.load_manifests(EXAMPLE / "k8s")
     env = kubesim.env(NO_COLOR="1", PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
                       COMPOSE_PROJECT_NAME=f"emb-docs-{uuid.uuid4().hex[:8]}")
     if block.needs_docker:
@@ -78,8 +72,7 @@ def test_docs_have_runnable_examples_on_every_user_page():
 @pytest.mark.kubectl
 def test_example_manifests_load_into_the_simulator(kubesim):
     """examples/production-ready/k8s/ is what the demo and these docs run against."""
-    for manifest in example_manifests(rbac=True):
-        kubesim.load_manifests(manifest)
+    kubesim.load_manifests(EXAMPLE / "k8s")
     for ns in ("staging", "production"):
         pods = kubesim.pods(ns)
         assert any(p.startswith("api-") for p in pods), pods
