@@ -331,7 +331,10 @@ class _Pump:
     def _loop(self, wake_r: int | None, poll_child_every: float | None) -> None:
         poller = select.poll()
         open_fds = set(self.target)
-        for fd in open_fds:
+        # Registration order is the order poll() reports ready pipes in: stdout
+        # first, so a task writing to stdout then to stderr is logged that way
+        # when both are ready at once (two pipes cannot tell the true order).
+        for fd in self.target:
             poller.register(fd, select.POLLIN)
         if wake_r is not None:
             poller.register(wake_r, select.POLLIN)
@@ -360,7 +363,7 @@ class _Pump:
                 if self.proc.poll() is not None:
                     # The child is gone: take what it left in the pipes and stop,
                     # even if a background process still holds them open.
-                    for fd in list(open_fds):
+                    for fd in [fd for fd in self.target if fd in open_fds]:
                         self._drain(fd)
                         poller.unregister(fd)
                         open_fds.discard(fd)

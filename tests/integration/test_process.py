@@ -85,6 +85,14 @@ def test_stdout_and_stderr_stay_apart_and_the_log_has_both_in_order(tmp_path, ca
     assert result.log_path == log
 
 
+def test_stdout_then_stderr_written_at_once_are_logged_in_that_order(tmp_path):
+    # Both pipes are usually ready together; stdout must be taken first.
+    for attempt in range(30):
+        log = tmp_path / f"{attempt}.log"
+        process.run(sh("echo hello; echo to-stderr >&2"), log_path=log, quiet=True)
+        assert log.read_text() == "hello\nto-stderr\n"
+
+
 def test_bytes_pass_through_unchanged(tmp_path, capfdbinary):
     every_byte = bytes(range(256)) * 3
     (tmp_path / "blob").write_bytes(every_byte)
