@@ -59,7 +59,7 @@ STDERR_TAIL = 8192
 # and small reads wait BULK_WAIT seconds for the pipe to fill (BULK_READ: small).
 BULK_AFTER = 4 << 20
 BULK_READ = 256 << 10
-BULK_WAIT = 0.002
+BULK_WAIT = 0.0005  # long enough to batch small writes, short enough not to stall a fast writer
 KEEP_RUNS = 10  # finished runs' logs kept per task (pruned when a run starts)...
 KEEP_BYTES = 64 << 20  # ...as long as they add up to at most this
 
@@ -356,7 +356,7 @@ class _Pump:
             if self.streamed > BULK_AFTER and 0 < self.last_read < BULK_READ and not self.pending:
                 # A task streaming lots of output in small writes would wake us
                 # for every few kilobytes; letting the pipe fill for a moment
-                # turns thousands of tiny copies into a few large ones.
+                # turns thousands of tiny copies into far fewer large ones.
                 time.sleep(BULK_WAIT)
             if self.child_changed or poll_child_every is not None:
                 self.child_changed = False
