@@ -89,7 +89,7 @@ def complete_task(ctx: click.Context, param: click.Parameter, incomplete: str) -
 @click.option("-q", "--quiet", is_flag=True, help="Of emb's own lines, print only failures.")
 @click.option("-n", "--namespace", metavar="NS", help="Kubernetes namespace.")
 @click.option("--context", "kube_context", metavar="NAME", help="kubeconfig context.")
-@click.option("--pod", metavar="NAME", help="Kubernetes pod to run in (skips the pod lookup).")
+@click.option("--pod", metavar="NAME", help="Kubernetes pod to run in (instead of the first Ready one).")
 @click.option("--flavor", metavar="NAME", help="Same as `emb --flavor NAME`.")
 @pass_globals
 def run(
