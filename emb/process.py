@@ -216,11 +216,12 @@ def _open_log(log_path: Path) -> int:
         raise CannotStart(f"cannot write the log file {log_path}: {err.strerror}") from None
     # Append by position, not O_APPEND: splice(2) refuses files opened in append
     # mode, and a run's log has a single writer (this process).
-    os.lseek(fd, 0, os.SEEK_END)
     try:
-        import fcntl
+        if stat.S_ISREG(os.fstat(fd).st_mode):  # not /dev/null, which some callers pass
+            import fcntl
 
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # "running": pruning leaves it alone
+            os.lseek(fd, 0, os.SEEK_END)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # "running": pruning leaves it alone
     except (ImportError, OSError):
         pass
     return fd
