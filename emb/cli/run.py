@@ -24,7 +24,7 @@ TASK is a task id (`api:migrate`, or `lint` for a project task) or a bare
 name when only one task has it; -a runs every task with that name.
 
 \b
-Executor (SPEC §2): -x if given (it must be allowed for the task; tasks
+Which executor: -x if given (it must be allowed for the task; tasks
 pulled in by `pre` use it when they allow it, else their own), else the
 task's `executor`, else the first usable one of its `executors`, else
 `container` for a component that is a Compose service, else `local`.
@@ -130,6 +130,9 @@ def run(
 # --------------------------------------------------------------------------- the flow
 
 
+MAX_ATTEMPTS = 3  # first run + retries an executor may ask for
+
+
 class Options:
     """What the command line asked for (plain class: a dataclass costs start-up time)."""
 
@@ -209,16 +212,22 @@ class RunFlow:
         log_path = process.log_path_for(ctx.monorepo, task.id)
         self.report.start(task, step.executor, cmd)
         result = process.run(cmd, log_path=log_path)
+        # An executor may explain a failure (raise) or ask for another attempt
+        # (return a fresh Command, e.g. the pod vanished before the exec
+        # started). It decides when to stop; MAX_ATTEMPTS is only a backstop.
         retry_command = getattr(module, "retry_command", None)
-        if result.exit_code != 0 and not result.interrupted and retry_command is not None:
+        attempts = 1
+        while result.exit_code != 0 and not result.interrupted and retry_command is not None:
             retry = retry_command(task, ctx, result)
-            if retry is not None:
-                self.report.retry(task, retry)
-                from dataclasses import replace
+            if retry is None or attempts >= MAX_ATTEMPTS:
+                break
+            attempts += 1
+            self.report.retry(task, retry)
+            from dataclasses import replace
 
-                first = result.duration
-                result = process.run(retry, log_path=log_path)
-                result = replace(result, duration=first + result.duration)
+            spent = result.duration
+            result = process.run(retry, log_path=log_path)
+            result = replace(result, duration=spent + result.duration)
         self.report.end(task, result)
         return result.exit_code
 
