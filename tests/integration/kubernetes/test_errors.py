@@ -123,12 +123,15 @@ def test_namespace_not_found_selector_and_deployment_paths(repo):
 
 
 def test_deployment_not_found_lists_deployments(repo):
-    repo.sim.add_namespace("staging")
+    repo.sim.add_deployment("staging", "web")
+    repo.sim.add_deployment("staging", "api")
     write(repo, "kubernetes: {deployment: api-server}")
     out = repo.emb("run", "api:migrate", "-n", "staging")
     assert out.returncode == 125
     lines = error_lines(out.stderr)
-    assert lines[0] == "emb: error: deployment 'api-server' not found in namespace staging"
+    assert lines[0] == (
+        "emb: error: deployment 'api-server' not found in namespace staging (deployments there: api, web)"
+    )
     assert "hint: list the deployments: kubectl --namespace staging get deployments" in lines
 
 
