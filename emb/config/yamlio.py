@@ -6,7 +6,7 @@ import marshal
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from emb.config.cache import blake2b
 from emb.config.where import config_error
@@ -96,7 +96,8 @@ def read_mapping(file: Path, what: str, hint: str, cache: "ParseCache | None" = 
 
 
 class ParseCache:
-    """Parsed YAML by file content, kept in `.emb/cache/parsed.marshal`.
+    """Parsed files (YAML, or another parser's plain-data result) by file content,
+    kept in `.emb/cache/parsed.marshal`.
 
     PyYAML's constructor is pure Python (~0.5 ms per small file even with the
     C parser); marshal reads the same data back ~20x faster. Entries are keyed
@@ -124,14 +125,15 @@ class ParseCache:
                     pass  # missing or corrupt: parse everything
         return self._old
 
-    def parse(self, file: Path, raw: bytes) -> Any:
-        key = str(file)
+    def parse(self, file: Path, raw: bytes, parser: "Callable[[Path, bytes], Any] | None" = None) -> Any:
+        """`parser(file, raw)` (YAML by default), or its cached result for these bytes."""
+        key = str(file) if parser is None else f"{parser.__module__}.{parser.__qualname__}:{file}"
         digest = blake2b(raw, digest_size=20).digest()
         hit = self._entries().get(key)
         if hit is not None and hit[0] == digest:
             data = hit[1]
         else:
-            data = parse(file, raw)
+            data = (parser or parse)(file, raw)
             self._changed = True
         self._new[key] = (digest, data)
         return data

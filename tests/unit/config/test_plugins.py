@@ -78,6 +78,15 @@ def test_dotenv_loads_dot_env_by_default_without_overriding_the_environment(repo
     assert repo.environ["A"] == "from-file" and repo.environ["B"] == "from-shell"
 
 
+def test_dotenv_values_are_cached_by_content_and_reparsed_when_the_file_changes(repo):
+    repo.write({".emb.yml": EMB + "plugins: [dotenv]\ntasks:\n  t: {script: 'echo ${env:A}'}\n",
+                ".env": "A=first\n"})
+    assert repo.load().tasks["t"].script == "echo first"
+    assert repo.load().tasks["t"].script == "echo first"  # served from .emb/cache
+    repo.write({".env": "A=second\n"})
+    assert repo.load().tasks["t"].script == "echo second"
+
+
 def test_dotenv_files_in_order_later_wins_missing_skipped(repo):
     repo.write({".emb.yml": emb("""\
         plugins:
