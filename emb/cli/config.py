@@ -27,11 +27,25 @@ def print_config(globals_, as_json: bool, flavor: str | None):
     if as_json:
         print_json(resolved)
     else:
-        import yaml
-
-        click.echo(yaml.safe_dump(json.loads(json.dumps(resolved, default=str)), sort_keys=False,
-                                  allow_unicode=True, default_flow_style=False, width=100), nl=False)
+        click.echo(to_yaml(json.loads(json.dumps(resolved, default=str))), nl=False)
     return 0
+
+
+def to_yaml(data) -> str:
+    """YAML as a person writes it: multi-line strings (scripts) as `|` blocks."""
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def text(dumper, value: str):
+        # Block style cannot carry trailing spaces on a line: keep the quoted form there.
+        block = "\n" in value and not any(line != line.rstrip() for line in value.split("\n"))
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if block else None)
+
+    Dumper.add_representer(str, text)
+    return yaml.dump(data, Dumper=Dumper, sort_keys=False, allow_unicode=True,
+                     default_flow_style=False, width=100)
 
 
 @config.command("schema")
