@@ -6,9 +6,11 @@ Two modes:
   stderr to emb's stderr, byte for byte and kept apart; both are also
   appended to the log file in arrival order. stdin is inherited, so piped
   input reaches the task. The copy loop uses poll + os.readv into one reusable
-  buffer + os.write: no decoding, no per-line work. Bulk output (past
-  BULK_AFTER bytes) is read in larger batches and, on Linux when emb's stdout
-  is a pipe, copied with tee(2)/splice(2) without passing through Python.
+  buffer + os.write: no decoding, no per-line work. Nothing is forwarded to
+  an emb stdout that is /dev/null. Bulk output (past BULK_AFTER bytes) is
+  read in larger batches and, on Linux, copied with tee(2)/splice(2) without
+  passing through Python, the log file written by a second thread (see
+  `_Splicer`); the run returns once the log holds everything.
 - TTY (`cmd.tty` and stdin is a terminal): pexpect runs the argv under a
   pseudo-terminal, keystrokes pass through in raw mode, the window size is
   set at start and on every SIGWINCH, the output is also logged.
@@ -279,6 +281,8 @@ class _Pump:
         self.streamed = 0  # bytes copied from both pipes
         self.last_read = 0
         self.splicer: _Splicer | None | bool = None  # None: not decided yet; False: not available
+        self.log_thread: _LogThread | None = None  # bulk output: the log is written by a second thread...
+        self.log_out = log_fd  # ...and this is then its pipe, where the main thread sends log bytes
         self.wake_r: int | None = None
 
     # The signal handlers only record; the loop acts. The wakeup fd makes
@@ -320,14 +324,21 @@ class _Pump:
         out, err = proc.stdout.fileno(), proc.stderr.fileno()
         self.target = {out: 1, err: 2}  # child pipe -> emb's fd
         self.stdout_fd = out
+        # Forward to emb's own fds unless quiet; writing to /dev/null does nothing,
+        # so `emb run x > /dev/null` only copies into the log.
+        self.forward = {out: not self.quiet and not _is_devnull(1), err: not self.quiet}
         for fd in self.target:
             _grow_pipe(fd)
         try:
             self._loop(self.wake_r, poll_child_every=None if self.wake_r is not None else 0.1)
             return self._finish()
         finally:
-            for stream in (proc.stdout, proc.stderr):
-                stream.close()
+            try:
+                if self.log_thread is not None:
+                    self.log_thread.close()  # the log is complete before the run returns
+            finally:
+                for stream in (proc.stdout, proc.stderr):
+                    stream.close()
 
     def _loop(self, wake_r: int | None, poll_child_every: float | None) -> None:
         poller = select.poll()
@@ -387,9 +398,7 @@ class _Pump:
         """Copy one read's worth from a child pipe; False at end of file."""
         if fd == self.stdout_fd and self.stdout_bytes > BULK_AFTER:
             if self.splicer is None:
-                self.splicer = _Splicer.create(self.log_fd, self.quiet) or False
-                if not self.quiet:
-                    _grow_pipe(1, only_fifo=True)  # larger copies into emb's own stdout pipe too
+                self.splicer = self._start_bulk() or False
             if self.splicer:
                 n = self.splicer.copy_once(fd)
                 self.last_read = n
@@ -408,14 +417,14 @@ class _Pump:
         if n == 0:
             return False
         data = self.view[:n]
-        _write_all(self.log_fd, data)
+        _write_all(self.log_out, data)
         if fd == self.stdout_fd:
             self.stdout_bytes += n
         elif self.target[fd] == 2:
             self.tail += data
             if len(self.tail) > 2 * STDERR_TAIL:
                 del self.tail[:-STDERR_TAIL]
-        if not self.quiet:
+        if self.forward[fd]:
             try:
                 _write_all(self.target[fd], data)
             except BrokenPipeError:
@@ -423,6 +432,22 @@ class _Pump:
                 # close the child's end too, so it gets SIGPIPE like in a pipeline.
                 return False
         return True
+
+    def _start_bulk(self) -> _Splicer | None:
+        """Switch stdout to tee/splice, the log to a second thread (Linux)."""
+        if not sys.platform.startswith("linux") or not hasattr(os, "splice"):
+            return None
+        out = 1 if self.forward[self.stdout_fd] else None
+        log_thread = _LogThread(self.log_fd)
+        splicer = _Splicer.create(log_thread.w, out, self.buffer)
+        if splicer is None:
+            log_thread.close()
+            return None
+        self.log_thread = log_thread
+        self.log_out = log_thread.w
+        if out is not None:
+            _grow_pipe(1, only_fifo=True)  # larger copies into emb's own stdout pipe too
+        return splicer
 
     def _drain(self, fd: int) -> None:
         """Copy what is already in a pipe, without waiting for more."""
@@ -491,30 +516,31 @@ class _Pump:
 class _Splicer:
     """Large outputs on Linux: copy the child's stdout without passing through Python.
 
-    tee(2) duplicates the pipe's pages into emb's stdout (when that is a pipe,
-    as in `emb run x | grep y`), then splice(2) moves them into the log file.
-    That saves two of the three copies of the read/write loop, which is what
-    keeps `emb run` near the throughput of the task itself. Used only once a
-    run has written BULK_AFTER bytes, so short runs never pay the
-    ctypes import; stderr always takes the read/write path (it feeds the tail).
+    Per chunk, tee(2) duplicates the child pipe's pages into the log pipe of a
+    `_LogThread` (no copy: pages are shared), then splice(2) moves them on to
+    emb's stdout when that is a pipe, a file or /dev/null (read + write when
+    it is a terminal). The one real copy, into the log file's page cache, is
+    the log thread's, on another core: the child keeps writing meanwhile.
+    Nothing is forwarded when `out` is None (quiet, or stdout is /dev/null):
+    then the chunk is spliced into the log pipe alone and tee is not needed.
+    Used only once a run has written BULK_AFTER bytes, so short runs never pay
+    for the thread or the ctypes import; stderr always takes the read/write
+    path (it feeds the tail), into the same log pipe so the log keeps the
+    arrival order.
     """
 
-    def __init__(self, tee, get_errno, log_fd: int, quiet: bool):
+    def __init__(self, tee, get_errno, log_w: int, out: int | None, buffer: bytearray):
         self.tee = tee
         self.get_errno = get_errno
-        self.log_fd = log_fd
-        self.quiet = quiet
+        self.log_w = log_w
+        self.out = out
+        self.out_splices = out is not None and _spliceable(out)
+        self.view = memoryview(buffer)
 
     @classmethod
-    def create(cls, log_fd: int, quiet: bool) -> "_Splicer | None":
-        if not sys.platform.startswith("linux") or not hasattr(os, "splice"):
-            return None
-        if not quiet:
-            try:
-                if not stat.S_ISFIFO(os.fstat(1).st_mode):
-                    return None  # a terminal or a file: tee(2) needs a pipe on both sides
-            except OSError:
-                return None
+    def create(cls, log_w: int, out: int | None, buffer: bytearray) -> "_Splicer | None":
+        if out is None:
+            return cls(None, None, log_w, None, buffer)
         try:
             import ctypes
 
@@ -524,36 +550,121 @@ class _Splicer:
             return None
         tee.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_size_t, ctypes.c_uint]
         tee.restype = ctypes.c_ssize_t
-        return cls(tee, ctypes.get_errno, log_fd, quiet)
+        return cls(tee, ctypes.get_errno, log_w, out, buffer)
 
     def copy_once(self, fd: int) -> int:
         """Bytes copied; 0 at end of file or when emb's reader went away."""
-        if self.quiet:
-            return self._splice_some(fd, BUFFER_SIZE)
+        if self.out is None:
+            return _splice_some(fd, self.log_w, BUFFER_SIZE)
         while True:
-            n = self.tee(fd, 1, BUFFER_SIZE, 0)
+            n = self.tee(fd, self.log_w, BUFFER_SIZE, 0)
             if n >= 0:
                 break
             err = self.get_errno()
             if err == errno.EINTR:
                 continue
-            if err == errno.EAGAIN:  # emb's stdout is non-blocking and full
-                select.select([], [1], [])
-                continue
-            if err == errno.EPIPE:  # the reader went away: as in the read/write loop
+            if err == errno.EAGAIN:  # the child pipe is non-blocking (draining) and empty
                 return 0
             raise OSError(err, os.strerror(err))
+        # The n bytes are in the log now and still at the head of the child pipe.
         left = n
         while left:
-            left -= self._splice_some(fd, left)
+            moved = self._forward(fd, left)
+            if moved == 0:
+                return 0  # the reader went away: as in the read/write loop
+            left -= moved
         return n
 
-    def _splice_some(self, fd: int, count: int) -> int:
-        while True:
+    def _forward(self, fd: int, count: int) -> int:
+        """Move up to `count` bytes from the child pipe to emb's stdout; 0 if its reader left."""
+        if self.out_splices:
             try:
-                return os.splice(fd, self.log_fd, count)
-            except InterruptedError:
-                continue
+                return _splice_some(fd, self.out, count)
+            except BrokenPipeError:
+                return 0
+            except OSError as err:
+                if err.errno != errno.EINVAL:
+                    raise
+                self.out_splices = False  # e.g. a file opened O_APPEND (`>>`): splice refuses those
+        n = os.readv(fd, [self.view[:count]])
+        try:
+            _write_all(self.out, self.view[:n])
+        except BrokenPipeError:
+            return 0
+        return n
+
+
+class _LogThread:
+    """Writes the log from a second thread, fed through a pipe.
+
+    Whatever goes into `w` (stdout pages spliced in, stderr bytes written)
+    reaches the log file in that order. `close()` waits until all of it is
+    in the file, so the log is complete when the run returns. Signals stay
+    with the main thread: it is the one that forwards them to the child.
+    """
+
+    def __init__(self, log_fd: int):
+        self.log_fd = log_fd
+        self.r, self.w = os.pipe2(os.O_CLOEXEC)
+        _grow_pipe(self.w)
+        self.error: OSError | None = None
+        self.thread = threading.Thread(target=self._run, name="emb-log", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            signal.pthread_sigmask(signal.SIG_BLOCK, {*_FORWARDED, signal.SIGCHLD})
+        try:
+            while _splice_some(self.r, self.log_fd, BUFFER_SIZE):
+                pass
+        except OSError as err:
+            self.error = err
+            # Keep emptying the pipe, or the main thread would block on it forever.
+            with contextlib.suppress(OSError):
+                while os.read(self.r, BUFFER_SIZE):
+                    pass
+
+    def close(self) -> None:
+        """Wait until everything written so far is in the log; raise a write error."""
+        os.close(self.w)
+        self.thread.join()
+        os.close(self.r)
+        if self.error is not None:
+            raise self.error
+
+
+def _splice_some(src: int, dst: int, count: int) -> int:
+    while True:
+        try:
+            return os.splice(src, dst, count)
+        except InterruptedError:
+            continue
+        except BlockingIOError:
+            # dst was left non-blocking by whoever started emb and is full: wait for room.
+            select.select([], [dst], [])
+
+
+def _spliceable(fd: int) -> bool:
+    """Can splice(2) write to emb's `fd`? Pipes and files yes (not O_APPEND ones), terminals no."""
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISFIFO(mode):
+            return True
+        import fcntl
+
+        return stat.S_ISREG(mode) and not fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_APPEND
+    except (ImportError, OSError):
+        return False
+
+
+def _is_devnull(fd: int) -> bool:
+    """Is `fd` /dev/null? Writing to it does nothing, so there is nothing to forward."""
+    try:
+        st = os.fstat(fd)
+        null = os.stat(os.devnull)
+    except OSError:
+        return False
+    return stat.S_ISCHR(st.st_mode) and st.st_rdev == null.st_rdev
 
 
 def _group_alive(pgid: int) -> bool:

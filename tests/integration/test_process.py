@@ -169,6 +169,45 @@ def test_a_large_stream_into_a_pipe_arrives_whole_on_both_sides(tmp_path, quiet)
     assert logged.replace(b"done-on-stderr\n", b"", 1) == sent
 
 
+@pytest.mark.parametrize("mode", ["wb", "ab"])
+def test_a_large_stream_into_a_file_arrives_whole_in_the_file_and_the_log(tmp_path, mode):
+    # emb's stdout a file: `> out` is spliced into, `>> out` (O_APPEND, which
+    # splice(2) refuses) is read and written; both must get every byte.
+    size = 24 * 1000 * 1000
+    log, out, sent = tmp_path / "log", tmp_path / "out", tmp_path / "sent"
+    out.write_bytes(b"already there\n")
+    with open(out, mode) as f:
+        done = subprocess.run(driver(f"head -c {size} /dev/urandom | tee {sent}", log), stdout=f, timeout=120)
+    assert done.returncode == 0
+    assert len(sent.read_bytes()) == size
+    assert out.read_bytes() == (b"already there\n" if mode == "ab" else b"") + sent.read_bytes()
+    assert log.read_bytes() == sent.read_bytes()
+
+
+@pytest.mark.parametrize("stdout", ["devnull", "pipe", "quiet"])
+def test_bulk_output_and_stderr_are_logged_in_arrival_order(tmp_path, stdout):
+    # Past BULK_AFTER the log is written by a second thread: stderr written
+    # meanwhile must reach the log after the stdout bytes that came before it.
+    # With stdout /dev/null nothing is forwarded, yet stderr still is.
+    script = (
+        "head -c 8000000 /dev/zero | tr '\\0' a; echo MARK >&2; sleep 0.3; "
+        "head -c 3000000 /dev/zero | tr '\\0' b"
+    )
+    log = tmp_path / "log"
+    with open(os.devnull, "wb") as devnull:
+        done = subprocess.run(
+            driver(script, log, quiet=stdout == "quiet"),
+            stdout=devnull if stdout == "devnull" else subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            timeout=60,
+        )
+    assert done.returncode == 0
+    expected_out = b"a" * 8000000 + b"b" * 3000000
+    assert done.stdout == (expected_out if stdout == "pipe" else None if stdout == "devnull" else b"")
+    assert done.stderr == (b"" if stdout == "quiet" else b"MARK\n")
+    assert log.read_bytes() == b"a" * 8000000 + b"MARK\n" + b"b" * 3000000
+
+
 def _sha(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
