@@ -402,25 +402,16 @@ def stream_compose(monorepo, args: list[str]) -> int:
     is kept, so a failure we recognise (daemon unreachable...) still becomes
     emb's one-line error and exit 125. Returns compose's exit code otherwise.
     """
-    import subprocess
-    import sys
+    from emb import process
+    from emb.errors import EXIT_INTERRUPTED
 
     argv = [*compose_argv(), *args]
     try:
-        proc = subprocess.Popen(argv, cwd=monorepo.root, stderr=subprocess.PIPE)
+        code, tail = process.passthrough(argv, cwd=monorepo.root)
     except OSError as exc:
         raise CannotStart(f"cannot run {display_name(argv)}: {exc.strerror}", [INSTALL_HINT]) from None
-    tail: list[bytes] = []
-    try:
-        for line in proc.stderr:
-            sys.stderr.buffer.write(line)
-            sys.stderr.flush()
-            tail = (tail + [line])[-20:]
-    finally:
-        proc.stderr.close()
-        code = proc.wait()
-    if code != 0:
-        error = classify_failure(b"".join(tail).decode("utf-8", "replace"), monorepo=monorepo)
+    if code not in (0, EXIT_INTERRUPTED):
+        error = classify_failure(tail.decode("utf-8", "replace"), monorepo=monorepo)
         if error is not None:
             raise error
     return code

@@ -49,7 +49,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from emb.errors import CannotStart
+from emb.errors import EXIT_INTERRUPTED, CannotStart
 from emb.executors import Command
 
 GRACE_TERM = 2.0  # seconds between the forwarded SIGINT and SIGTERM
@@ -258,6 +258,35 @@ def _run_piped(cmd: Command, *, log_path: Path, quiet: bool) -> RunResult:
         )
     finally:
         os.close(log_fd)
+
+
+def passthrough(argv: list[str], *, cwd: Path | None = None, stdin=None) -> tuple[int, bytes]:
+    """Run a tool whose output is meant for the user (`logs -f`, `up`, `rollout
+    restart`): stdout inherited, stderr copied through line by line while its
+    last lines are kept, so the caller can turn a failure it recognises into
+    emb's one-line error. Not logged: these are not task runs.
+
+    Returns (exit code, stderr tail); EXIT_INTERRUPTED after Ctrl+C (the tool,
+    in emb's process group, got the SIGINT too; it is ended and reaped).
+    OSError from starting the tool propagates for the caller to explain.
+    """
+    from collections import deque
+
+    proc = subprocess.Popen(argv, cwd=cwd, stdin=stdin, stderr=subprocess.PIPE)
+    tail: deque[bytes] = deque(maxlen=20)
+    try:
+        for line in proc.stderr:
+            sys.stderr.buffer.write(line)
+            sys.stderr.flush()
+            tail.append(line)
+        code = proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        proc.wait()
+        code = EXIT_INTERRUPTED
+    finally:
+        proc.stderr.close()
+    return code, b"".join(tail)
 
 
 def _exit_code(returncode: int) -> int:

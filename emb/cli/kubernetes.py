@@ -252,33 +252,19 @@ def logs(
 
 
 def _stream(target, args: list[str], *, doing: str, pod: str | None = None) -> int:
-    """Run kubectl with stdout passing through; stderr too, while its tail is
-    kept so a failure becomes emb's one-line error (exit 125)."""
-    from emb import kube
+    """Run kubectl with its output passing through; a failure becomes emb's
+    one-line error (exit 125)."""
+    from emb import kube, process
 
-    argv = target.argv(*args)
     try:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        code, tail = process.passthrough(target.argv(*args), stdin=subprocess.DEVNULL)
     except FileNotFoundError:
         kube.ensure_kubectl(target)
         raise
-    tail: list[bytes] = []
-    try:
-        for line in proc.stderr:
-            sys.stderr.buffer.write(line)
-            sys.stderr.flush()
-            tail = (tail + [line])[-20:]
-        code = proc.wait()
-    except KeyboardInterrupt:
-        proc.terminate()
-        proc.wait()
-        return EXIT_INTERRUPTED
-    finally:
-        proc.stderr.close()
-    if code != 0:
-        failure = kube.parse_failure(b"".join(tail))
+    if code not in (0, EXIT_INTERRUPTED):
+        failure = kube.parse_failure(tail)
         raise kube.error_for(target, failure, doing=doing, command=target.shell(*args), pod=pod)
-    return 0
+    return code
 
 
 # --------------------------------------------------------------------------- restart
