@@ -443,7 +443,13 @@ def error_for(
     if kind == "not_found" and failure.resource == "namespaces":
         return namespace_not_found(target)
     if kind == "not_found" and (failure.resource or "").startswith("deployments"):
-        return deployment_not_found(target, failure.name or "?")
+        return CannotStart(
+            f"deployment {failure.name!r} not found in namespace {target.namespace}",
+            [
+                f"list the deployments: {target.shell('get', 'deployments')}",
+                "set components.<name>.kubernetes.deployment (or .selector) in .emb.yml if it is named differently",
+            ],
+        )
     if kind == "not_found" and failure.resource == "pods":
         return CannotStart(
             f"pod {failure.name!r} not found in namespace {target.namespace}",
@@ -802,65 +808,44 @@ class PodSet:
 
 
 def component_pods(target: Target, component, settings) -> PodSet:
-    """The component's pods, in ONE kubectl call whatever the pod source.
-
-    A selector: `get pods -l SEL`. A Deployment: `get deployments,pods` of the
-    namespace, then its spec.selector is matched here — one kubectl process
-    instead of two (each costs ~100 ms of kubectl start-up, more than the
-    request), and a missing deployment is reported with the ones that exist.
-    An empty answer is checked for a missing namespace (only then: a second call).
-    """
+    """One `get pods -l SEL` (plus one `get deployment` when the selector comes
+    from a Deployment). Empty results are checked for a missing namespace."""
     from emb.model import pod_source
 
     kind, value = pod_source(component, settings)
-    if kind != "deployment":
-        listing = get_json(
-            target, ["get", "pods", "-l", value],
-            doing=f"listing the pods of component {component.name}",
-        )
-        pods = tuple(listing.get("items") or [])
-        if not pods and namespace_missing(target):
-            raise namespace_not_found(target)
-        return PodSet(value, None, pods)
-
+    deployment = None
+    if kind == "deployment":
+        deployment = value
+        doing = f"looking up deployment {value} of component {component.name}"
+        proc = run_kubectl(target, ["get", "deployment", value, "-o", "json"])
+        if proc.returncode != 0:
+            failure = parse_failure(proc.stderr)
+            if failure.kind == "not_found" and namespace_missing(target):
+                raise namespace_not_found(target)
+            raise error_for(
+                target, failure, doing=doing, command=target.shell("get", "deployment", value)
+            )
+        dep = _parse_json(proc.stdout, target, ["get", "deployment", value], doing)
+        selector = deployment_selector(dep)
+        if not selector:
+            raise CannotStart(
+                f"deployment {value} has an empty spec.selector; emb cannot tell its pods",
+                [
+                    f"check it: {target.shell('get', 'deployment', value, '-o', 'yaml')}",
+                    f"or set components.{component.name}.kubernetes.selector in .emb.yml",
+                ],
+            )
+    else:
+        selector = value
     listing = get_json(
-        target, ["get", "deployments,pods"],
-        doing=f"looking up deployment {value} of component {component.name}",
+        target,
+        ["get", "pods", "-l", selector],
+        doing=f"listing the pods of component {component.name}",
     )
-    items = listing.get("items") or []
-    deployments = [i for i in items if i.get("kind") == "Deployment"]
-    dep = next((d for d in deployments if pod_name(d) == value), None)
-    if dep is None:
-        if not items and namespace_missing(target):
-            raise namespace_not_found(target)
-        raise deployment_not_found(target, value, sorted(pod_name(d) for d in deployments))
-    selector = deployment_selector(dep)
-    if not selector:
-        raise CannotStart(
-            f"deployment {value} has an empty spec.selector; emb cannot tell its pods",
-            [
-                f"check it: {target.shell('get', 'deployment', value, '-o', 'yaml')}",
-                f"or set components.{component.name}.kubernetes.selector in .emb.yml",
-            ],
-        )
-    requirements = parse_selector(selector)
-    pods = tuple(
-        i for i in items if i.get("kind") == "Pod" and selector_matches(requirements, pod_labels(i))
-    )
-    return PodSet(selector, value, pods)
-
-
-def deployment_not_found(target: Target, name: str, existing: Sequence[str] | None = None) -> CannotStart:
-    listed = f" (deployments there: {', '.join(existing)})" if existing else (
-        " (it has no deployments)" if existing is not None else ""
-    )
-    return CannotStart(
-        f"deployment {name!r} not found in namespace {target.namespace}{listed}",
-        [
-            f"list the deployments: {target.shell('get', 'deployments')}",
-            "set components.<name>.kubernetes.deployment (or .selector) in .emb.yml if it is named differently",
-        ],
-    )
+    pods = tuple(listing.get("items") or [])
+    if not pods and deployment is None and namespace_missing(target):
+        raise namespace_not_found(target)
+    return PodSet(selector, deployment, pods)
 
 
 def no_pods_error(target: Target, podset: PodSet, component: str) -> CannotStart:

@@ -1,7 +1,7 @@
 """The kubernetes executor: a task becomes `kubectl ... exec POD -c C -- sh -c SCRIPT`.
 
-SPEC §4. The only side effects are read-only lookups (one `get pods -l SEL`,
-or one `get deployments,pods` when the pods are found through a Deployment); the runner
+SPEC §4. The only side effects are read-only lookups (one `get pods`, plus
+`get deployment` when the pods are found through a Deployment); the runner
 executes the Command. When kubectl exec fails before the remote command
 started, `retry_command` tells why: a pod that vanished since the lookup gets
 one fresh lookup; anything else kubectl reports becomes a CannotStart error.

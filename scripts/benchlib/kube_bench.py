@@ -9,7 +9,7 @@ one, so besides the goal row this prints what explains the ratio:
 - the lookup alone (`kubectl get pods -l SEL -o json`);
 - emb without the exec (`emb run --dry-run`: start-up, config, the lookup);
 - emb's Python floor (`emb --version`);
-- the Deployment path (no selector configured: `get deployments,pods`, matched by emb);
+- the Deployment path (no selector configured: one `get deployment` more);
 - when `kubectl` is the Google Cloud SDK dispatcher, the versioned binary it
   dispatches to, run directly (what `EMB_KUBECTL` can point at).
 
@@ -221,7 +221,7 @@ def measure(runs: int, work: Path) -> list[Row]:
         ]
         detail = [
             compare(
-                "… through a Deployment (`get deployments,pods` + exec)",
+                "… through a Deployment (`get deployment` + `get pods` + exec)",
                 _emb("run", "viadeploy:noop"),
                 bare,
                 runs=runs,

@@ -245,8 +245,8 @@ def test_deployment_path_uses_its_selector(repo):
     assert out.returncode == 0, out.stderr
     assert out.stdout == f"migrating in {pod}\n"
     calls = recorded_calls(log)
-    # One lookup for the Deployment path too: its selector is matched by emb.
-    assert [c[2:4] for c in calls] == [["get", "deployments,pods"], ["exec", "-i"]]
+    assert [c[2:4] for c in calls] == [["get", "deployment"], ["get", "pods"], ["exec", "-i"]]
+    assert calls[1][4:6] == ["-l", "app=api,track in (stable,canary)"]
 
 
 def test_selector_label(repo):
