@@ -396,6 +396,8 @@ def _bold(text: str) -> str:
 
 
 def _duration(seconds: float) -> str:
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"  # "0.00s" told nothing about a fast task
     if seconds < 60:
         return f"{seconds:.2f}s"
     minutes, rest = divmod(int(seconds), 60)

@@ -199,3 +199,12 @@ def test_confirm_texts_default_to_yes():
     assert confirm.expanded(task) == ("Go to qa?", "yes")
     task = Task(id="t", name="t", script="true", vars={"E": "qa"}, confirm=Confirm("Go?", "${E}-now"))
     assert confirm.expanded(task) == ("Go?", "qa-now")
+
+
+def test_durations_read_well_at_every_scale():
+    from emb.cli.run import _duration
+
+    assert _duration(0.0034) == "3 ms"
+    assert _duration(0.999) == "999 ms"
+    assert _duration(1.5) == "1.50s"
+    assert _duration(125) == "2m05s"
