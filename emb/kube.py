@@ -24,9 +24,8 @@ import re
 import shlex
 import shutil
 import subprocess
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 from emb.errors import CannotStart, UsageError
 
@@ -45,8 +44,7 @@ Pod = Mapping[str, Any]  # a pod as `kubectl get pods -o json` returns it
 # Namespace and context (SPEC §4), pure.
 
 
-@dataclass(frozen=True)
-class Resolved:
+class Resolved(NamedTuple):
     """A resolved setting and where it came from (shown by --dry-run)."""
 
     value: str | None
@@ -107,8 +105,7 @@ def kubectl_command(environ: Mapping[str, str] | None = None) -> tuple[str, ...]
     return words or ("kubectl",)
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """Where kubectl points: namespace and (optional) context, plus the kubectl command."""
 
     namespace: str
@@ -233,8 +230,7 @@ def _parse_json(stdout: bytes, target: Target, args: Sequence[str], doing: str) 
 # Classifying kubectl's stderr: the one place that knows kubectl's wording.
 
 
-@dataclass(frozen=True)
-class Failure:
+class Failure(NamedTuple):
     """What went wrong, as read from kubectl's stderr."""
 
     kind: str  # see _PATTERNS; "other" when unrecognised
@@ -538,8 +534,7 @@ def namespace_missing(target: Target) -> bool:
 # Label selectors, pure.
 
 
-@dataclass(frozen=True)
-class Requirement:
+class Requirement(NamedTuple):
     key: str
     op: str  # "=", "!=", "in", "notin", "exists", "!exists"
     values: tuple[str, ...] = ()
@@ -798,8 +793,7 @@ def _raise(err: Exception):
 # Finding a component's pods: the only lookups a run pays for.
 
 
-@dataclass(frozen=True)
-class PodSet:
+class PodSet(NamedTuple):
     """A component's pods as found in the cluster."""
 
     selector: str
@@ -876,8 +870,7 @@ def no_ready_pod_error(target: Target, podset: PodSet, component: str) -> Cannot
     )
 
 
-@dataclass(frozen=True)
-class PodChoice:
+class PodChoice(NamedTuple):
     pod: str
     container: str
     selector: str | None = None  # None when the pod was given with --pod

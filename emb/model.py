@@ -1,20 +1,24 @@
 """The resolved monorepo: frozen, plain data produced by `emb.config.load()`.
 
-Everything downstream (planner, executors, CLI listings) reads these
-dataclasses and nothing else; no module below the config layer looks at YAML.
+Everything downstream (planner, executors, CLI listings) reads these records
+and nothing else; no module below the config layer looks at YAML.
+
+Records are typing.NamedTuple rather than frozen dataclasses: equally
+immutable and keyword-constructed, but about 5x cheaper to define, and
+these definitions run on every emb start (~1 ms per dataclass).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from types import MappingProxyType
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 EXECUTOR_NAMES = ("local", "container", "kubernetes")
+_EMPTY: Mapping = MappingProxyType({})  # shared, read-only default for mapping fields
 
 
-@dataclass(frozen=True)
-class KubernetesSettings:
+class KubernetesSettings(NamedTuple):
     """Project-wide `kubernetes:` (and `defaults.kubernetes:`) settings."""
 
     namespace: str | None = None
@@ -22,8 +26,7 @@ class KubernetesSettings:
     selector_label: str | None = None
 
 
-@dataclass(frozen=True)
-class ComponentKubernetes:
+class ComponentKubernetes(NamedTuple):
     """A component's `kubernetes:` block (SPEC §4 "Which pods" / "Which container")."""
 
     deployment: str | None = None
@@ -31,14 +34,12 @@ class ComponentKubernetes:
     container: str | None = None
 
 
-@dataclass(frozen=True)
-class Confirm:
+class Confirm(NamedTuple):
     message: str
     expect: str | None = None
 
 
-@dataclass(frozen=True)
-class Task:
+class Task(NamedTuple):
     id: str  # "component:name" or "name" for project tasks
     name: str
     component: str | None = None
@@ -49,12 +50,11 @@ class Task:
     executors: tuple[str, ...] | None = None
     interactive: bool = False
     workdir: str | None = None
-    vars: Mapping[str, str] = field(default_factory=dict)
+    vars: Mapping[str, str] = _EMPTY
     confirm: Confirm | None = None
 
 
-@dataclass(frozen=True)
-class Component:
+class Component(NamedTuple):
     name: str
     root_dir: Path  # absolute
     rel_dir: str  # relative to the monorepo root, posix style ("." for the root)
@@ -63,8 +63,7 @@ class Component:
     tasks: tuple[str, ...] = ()  # task ids
 
 
-@dataclass(frozen=True)
-class Monorepo:
+class Monorepo(NamedTuple):
     name: str
     root: Path  # absolute folder holding .emb.yml (after project.rootDir)
     config_file: Path
@@ -73,9 +72,9 @@ class Monorepo:
     tasks: Mapping[str, Task]  # by id, in declaration order
     kubernetes: KubernetesSettings = KubernetesSettings()
     defaults_kubernetes: KubernetesSettings = KubernetesSettings()
-    env: Mapping[str, str] = field(default_factory=dict)
-    vars: Mapping[str, str] = field(default_factory=dict)
-    resolved: Mapping[str, Any] = field(default_factory=dict)  # the resolved document, for `config print`
+    env: Mapping[str, str] = _EMPTY
+    vars: Mapping[str, str] = _EMPTY
+    resolved: Mapping[str, Any] = _EMPTY  # the resolved document, for `config print`
 
     @property
     def state_dir(self) -> Path:

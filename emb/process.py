@@ -46,8 +46,8 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from emb.errors import EXIT_INTERRUPTED, CannotStart
 from emb.executors import Command
@@ -68,8 +68,7 @@ KEEP_BYTES = 64 << 20  # ...as long as they add up to at most this
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-@dataclass(frozen=True)
-class RunResult:
+class RunResult(NamedTuple):
     exit_code: int  # the child's code; 128+N when it (or emb) died of signal N
     duration: float  # seconds
     log_path: Path

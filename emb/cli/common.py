@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 import click
@@ -13,14 +12,14 @@ import click
 from emb.errors import EmbError
 
 
-@dataclass
 class Globals:
     """Options of the root command, available to every sub-command as ctx.obj."""
 
-    root: str | None = None
-    flavor: str | None = None
-    verbose: bool = False
-    _monorepo: Any = None
+    def __init__(self, root: str | None = None, flavor: str | None = None, verbose: bool = False):
+        self.root = root
+        self.flavor = flavor
+        self.verbose = verbose
+        self._monorepo: Any = None
 
     def monorepo(self):
         """Load (once) the monorepo for this invocation."""

@@ -223,11 +223,9 @@ class RunFlow:
                 break
             attempts += 1
             self.report.retry(task, retry)
-            from dataclasses import replace
-
             spent = result.duration
             result = process.run(retry, log_path=log_path)
-            result = replace(result, duration=spent + result.duration)
+            result = result._replace(duration=spent + result.duration)
         self.report.end(task, result)
         return result.exit_code
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import importlib
 import shlex
-from dataclasses import dataclass, field
+from types import MappingProxyType
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, NamedTuple
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})  # read-only default for mapping fields
 
 _MODULES = {
     "local": "emb.executors.local",
@@ -24,16 +26,15 @@ _MODULES = {
 }
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
     """One command line to execute on the host: argv list, never a shell string."""
 
     argv: tuple[str, ...]
-    env: Mapping[str, str] = field(default_factory=dict)  # added to emb's environment
+    env: Mapping[str, str] = _EMPTY  # added to emb's environment
     cwd: Path | None = None
     tty: bool = False  # run under a pseudo-terminal (pexpect)
     where: str = ""  # human description of the target ("pod api-7f9c (staging)")
-    details: Mapping[str, str] = field(default_factory=dict)  # resolved target facts for --dry-run/--json
+    details: Mapping[str, str] = _EMPTY  # resolved target facts for --dry-run/--json
 
     def shell_line(self) -> str:
         """The argv shell-quoted, as `--dry-run` prints it."""
@@ -45,8 +46,7 @@ def get(name: str):
     return importlib.import_module(_MODULES[name])
 
 
-@dataclass(frozen=True)
-class RunContext:
+class RunContext(NamedTuple):
     """What an executor needs beyond the task: the monorepo and the CLI's choices."""
 
     monorepo: "Monorepo"
