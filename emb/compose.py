@@ -60,17 +60,10 @@ def compose_argv() -> tuple[str, ...]:
     return _argv_cache[key]
 
 
-def _which(name: str) -> str | None:
-    """shutil.which without importing shutil (this runs on every `emb run`)."""
-    for folder in os.environ.get("PATH", os.defpath).split(os.pathsep):
-        candidate = os.path.join(folder or ".", name)
-        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
 def _find_compose() -> tuple[str, ...]:
-    docker = _which("docker")
+    from emb.process import which
+
+    docker = which("docker")
     if docker:
         plugin = _plugin_path()
         if plugin:
@@ -79,7 +72,7 @@ def _find_compose() -> tuple[str, ...]:
         # layout...): ask docker itself, once per invocation.
         if _docker_compose_works(docker):
             return ("docker", "compose")
-    if _which("docker-compose"):
+    if which("docker-compose"):
         return ("docker-compose",)
     if docker:
         raise CannotStart(

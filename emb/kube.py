@@ -22,7 +22,6 @@ import json
 import os
 import re
 import shlex
-import shutil
 import subprocess
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping, NamedTuple, Sequence
@@ -184,7 +183,9 @@ def _not_installed(target: Target) -> CannotStart:
 
 def ensure_kubectl(target: Target) -> None:
     """Fail early, with an install hint, when kubectl cannot be found."""
-    if shutil.which(target.kubectl[0]) is None:
+    from emb.process import which
+
+    if which(target.kubectl[0]) is None:
         raise _not_installed(target)
 
 
@@ -243,45 +244,61 @@ class Failure(NamedTuple):
     user: str | None = None  # forbidden: the user the cluster saw
 
 
-_NOT_FOUND = re.compile(
+class _LazyPattern:
+    """A regex compiled on first use. kubectl's error patterns matter only once
+    something failed; compiling all of them at import cost ~4 ms per run."""
+
+    __slots__ = ("_args", "_compiled")
+
+    def __init__(self, *args):
+        self._args = args
+        self._compiled = None
+
+    def __getattr__(self, name):  # search, match, pattern...: the compiled pattern's
+        if self._compiled is None:
+            self._compiled = re.compile(*self._args)
+        return getattr(self._compiled, name)
+
+
+_NOT_FOUND = _LazyPattern(
     r'Error from server \(NotFound\):.*?(?P<resource>[a-z0-9.]+) "(?P<name>[^"]*)" not found'
 )
-_FORBIDDEN = re.compile(
+_FORBIDDEN = _LazyPattern(
     r'User "(?P<user>[^"]*)" cannot (?P<verb>\w+) resource "(?P<resource>[^"]+)"'
     r'(?: in API group "(?P<group>[^"]*)")?'
 )
-_CONTAINER = re.compile(
+_CONTAINER = _LazyPattern(
     r'container not found \("(?P<name>[^"]+)"\)|container (?P<name2>\S+) is not valid for pod'
 )
-_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
+_PATTERNS: tuple[tuple[str, _LazyPattern], ...] = (
     (
         "context",
-        re.compile(
+        _LazyPattern(
             r"context was not found for specified context|no context exists with the name|context \".*\" does not exist|current-context is not set"
         ),
     ),
     (
         "unauthorized",
-        re.compile(
+        _LazyPattern(
             r"\(Unauthorized\)|You must be logged in to the server|unable to upgrade connection: Unauthorized|\bUnauthorized\b$",
             re.MULTILINE,
         ),
     ),
     (
         "forbidden",
-        re.compile(r"\(Forbidden\)|is forbidden:|unable to upgrade connection: Forbidden"),
+        _LazyPattern(r"\(Forbidden\)|is forbidden:|unable to upgrade connection: Forbidden"),
     ),
     ("container", _CONTAINER),
     (
         "not_running",
-        re.compile(
+        _LazyPattern(
             r"cannot exec into a container in a completed pod|pod does not exist|does not have a host assigned|container .* is not running|unable to upgrade connection: container not running"
         ),
     ),
     ("not_found", _NOT_FOUND),
     (
         "unreachable",
-        re.compile(
+        _LazyPattern(
             r"Unable to connect to the server|The connection to the server .* was refused|connection refused|no such host"
             r"|i/o timeout|TLS handshake timeout|context deadline exceeded|network is unreachable|no route to host"
             r"|dial tcp|Client\.Timeout exceeded|certificate signed by unknown authority|x509:"
@@ -289,7 +306,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
     ),
     (
         "lost",
-        re.compile(
+        _LazyPattern(
             r"lost connection to pod|error reading from error stream|websocket: close|connection reset by peer|unexpected EOF"
             r"|broken pipe|use of closed network connection|error: Internal error occurred: error executing command in container"
         ),
@@ -297,10 +314,10 @@ _PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
 )
 
 # kubectl's own error lines (as opposed to whatever the remote command printed).
-_KUBECTL_LINE = re.compile(
+_KUBECTL_LINE = _LazyPattern(
     r"^(Error from server|error:|Error:|Unable to connect to the server|The connection to the server|Error in configuration|[EWF]\d{4} \d\d:\d\d)"
 )
-_REMOTE_EXIT = re.compile(r"^command terminated with exit code (\d+)\s*$", re.MULTILINE)
+_REMOTE_EXIT = _LazyPattern(r"^command terminated with exit code (\d+)\s*$", re.MULTILINE)
 
 
 def _telling_line(text: str) -> str:
@@ -570,8 +587,8 @@ def _split_top_level(text: str) -> list[str]:
 
 # Label keys are `[prefix/]name`, values `[A-Za-z0-9._-]*` (Kubernetes syntax rules).
 _KEY = r"[A-Za-z0-9][A-Za-z0-9._/-]*"
-_SET_REQ = re.compile(rf"^(?P<key>{_KEY})\s+(?P<op>in|notin)\s*\((?P<values>[A-Za-z0-9._,\s-]*)\)$")
-_EQ_REQ = re.compile(rf"^(?P<key>{_KEY})\s*(?P<op>==|=|!=)\s*(?P<value>[A-Za-z0-9._-]*)$")
+_SET_REQ = _LazyPattern(rf"^(?P<key>{_KEY})\s+(?P<op>in|notin)\s*\((?P<values>[A-Za-z0-9._,\s-]*)\)$")
+_EQ_REQ = _LazyPattern(rf"^(?P<key>{_KEY})\s*(?P<op>==|=|!=)\s*(?P<value>[A-Za-z0-9._-]*)$")
 
 
 def parse_selector(selector: str) -> tuple[Requirement, ...]:

@@ -259,6 +259,24 @@ def _run_piped(cmd: Command, *, log_path: Path, quiet: bool) -> RunResult:
         os.close(log_fd)
 
 
+def which(name: str) -> str | None:
+    """The executable `name` would run as (a path, or looked up on PATH), or None.
+
+    shutil.which without importing shutil, which pulls in lzma and friends
+    (~6 ms): emb asks this on every container and kubernetes run.
+    """
+    def runnable(path: str) -> bool:
+        return os.path.isfile(path) and os.access(path, os.X_OK)
+
+    if os.sep in name:
+        return name if runnable(name) else None
+    for folder in os.environ.get("PATH", os.defpath).split(os.pathsep):
+        candidate = os.path.join(folder or ".", name)
+        if runnable(candidate):
+            return candidate
+    return None
+
+
 def passthrough(argv: list[str], *, cwd: Path | None = None, stdin=None) -> tuple[int, bytes]:
     """Run a tool whose output is meant for the user (`logs -f`, `up`, `rollout
     restart`): stdout inherited, stderr copied through line by line while its

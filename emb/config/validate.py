@@ -8,7 +8,6 @@ objects) is used only to describe an error.
 
 from __future__ import annotations
 
-import difflib
 import json
 from functools import lru_cache
 from typing import Any, Callable
@@ -108,6 +107,8 @@ def describe(err) -> tuple[tuple, str, list[str], bool]:
         allowed = list(schema.get("properties", {}))
         unknown = [k for k in inst if k not in allowed]
         bad = unknown[0] if unknown else "?"
+        import difflib  # error path only
+
         close = difflib.get_close_matches(str(bad), allowed, n=1, cutoff=0.5)
         message = f"unknown key '{bad}'" + (f" (did you mean '{close[0]}'?)" if close else "")
         return path + (bad,), message, [f"valid keys here: {', '.join(allowed)}"], True
@@ -122,6 +123,8 @@ def describe(err) -> tuple[tuple, str, list[str], bool]:
     if kind in ("enum", "const"):
         choices = err.validator_value if kind == "enum" else [err.validator_value]
         what = _enum_subject(path, choices)
+        import difflib  # error path only
+
         close = difflib.get_close_matches(str(inst), [str(c) for c in choices], n=1, cutoff=0.5)
         message = f"{_short(inst)} is not {what} (choose from: {', '.join(map(str, choices))})"
         return path, message, [f"did you mean '{close[0]}'?"] if close else [], False

@@ -26,3 +26,19 @@ def test_stdout_and_all_stderr_pass_through_and_the_last_lines_come_back():
 def test_success_returns_zero():
     out = run_passthrough("echo fine")
     assert out.stdout.splitlines() == ["fine", "CODE 0 TAIL []"]
+
+
+def test_which_finds_programs_on_path_and_by_path(tmp_path, monkeypatch):
+    from emb.process import which
+
+    tool = tmp_path / "tool"
+    tool.write_text("#!/bin/sh\n")
+    plain = tmp_path / "plain"
+    plain.write_text("not executable")
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"/nonexistent:{tmp_path}")
+    assert which("tool") == str(tool)
+    assert which("plain") is None  # not executable
+    assert which(str(tool)) == str(tool)
+    assert which(str(tmp_path / "missing")) is None
+    assert which("sh") is None  # /bin is not on this PATH
