@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from emb import process
+from emb.process import logs, piped
 from emb.errors import CannotStart
 from emb.executors import Command
 from emb.model import Monorepo
@@ -119,7 +120,7 @@ def test_stderr_tail_keeps_the_last_bytes(tmp_path, capfd):
     result = process.run(sh("head -c 100000 /dev/zero | tr '\\0' x >&2; echo THE-END >&2"), log_path=tmp_path / "log")
     capfd.readouterr()
     assert result.stderr_tail.endswith(b"xxxTHE-END\n")
-    assert process.STDERR_TAIL <= len(result.stderr_tail) <= 2 * process.STDERR_TAIL
+    assert piped.STDERR_TAIL <= len(result.stderr_tail) <= 2 * piped.STDERR_TAIL
 
 
 def test_quiet_keeps_the_terminal_clean_but_logs_everything(tmp_path, capfd):
@@ -293,7 +294,7 @@ def test_a_signal_to_emb_stops_the_whole_tree(tmp_path, signum, code):
         _kill_group(pgid)
 
 
-GRACE_TOTAL = process.GRACE_TERM + process.GRACE_KILL + 2
+GRACE_TOTAL = piped.GRACE_TERM + piped.GRACE_KILL + 2
 
 
 def test_a_task_ignoring_sigint_is_terminated_after_the_grace_period(tmp_path):
@@ -303,7 +304,7 @@ def test_a_task_ignoring_sigint_is_terminated_after_the_grace_period(tmp_path):
         emb.send_signal(signal.SIGINT)
         assert emb.wait(timeout=15) == 130
         took = time.monotonic() - started
-        assert process.GRACE_TERM - 0.5 <= took < GRACE_TOTAL
+        assert piped.GRACE_TERM - 0.5 <= took < GRACE_TOTAL
         assert live_members(pgid) == []
         assert b"got-int" in (tmp_path / "log").read_bytes()
     finally:
@@ -319,7 +320,7 @@ def test_a_second_ctrl_c_does_not_wait_for_the_grace_period(tmp_path):
         time.sleep(0.3)
         emb.send_signal(signal.SIGINT)
         assert emb.wait(timeout=15) == 130
-        assert time.monotonic() - started < process.GRACE_TERM
+        assert time.monotonic() - started < piped.GRACE_TERM
         assert live_members(pgid) == []
     finally:
         emb.kill()
@@ -378,13 +379,13 @@ def test_task_ids_become_safe_file_names(task_id, name):
 
 def test_old_runs_are_pruned(tmp_path):
     repo = _repo(tmp_path)
-    paths = [process.log_path_for(repo, "lint") for _ in range(process.KEEP_RUNS + 5)]
+    paths = [process.log_path_for(repo, "lint") for _ in range(logs.KEEP_RUNS + 5)]
     kept = sorted((paths[0].parent).iterdir())
-    assert kept == paths[-(process.KEEP_RUNS + 1):]  # the new run and the KEEP_RUNS before it
+    assert kept == paths[-(logs.KEEP_RUNS + 1):]  # the new run and the KEEP_RUNS before it
 
 
 def test_big_old_logs_go_first(tmp_path, monkeypatch):
-    monkeypatch.setattr(process, "KEEP_BYTES", 1000)
+    monkeypatch.setattr(logs, "KEEP_BYTES", 1000)
     repo = _repo(tmp_path)
     small_old = process.log_path_for(repo, "lint")
     small_old.write_bytes(b"x" * 100)
@@ -397,8 +398,8 @@ def test_big_old_logs_go_first(tmp_path, monkeypatch):
 
 
 def test_a_log_still_being_written_is_never_pruned(tmp_path, monkeypatch):
-    monkeypatch.setattr(process, "KEEP_RUNS", 1)
-    monkeypatch.setattr(process, "KEEP_BYTES", 10)
+    monkeypatch.setattr(logs, "KEEP_RUNS", 1)
+    monkeypatch.setattr(logs, "KEEP_BYTES", 10)
     repo = _repo(tmp_path)
     running = process.log_path_for(repo, "lint")
     pid_file = tmp_path / "pid"

@@ -1,4 +1,4 @@
-"""Run a `Command`: stream its output live and into the run's log file.
+"""Piped runs: the child's output streamed live and into the run's log file.
 
 Two modes:
 
@@ -47,10 +47,10 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import NamedTuple
 
-from emb.errors import EXIT_INTERRUPTED, CannotStart
 from emb.executors import Command
+from emb.process import RunResult, child_environment, exit_code_of, spawn_error, write_all
+from emb.process.logs import open_log
 
 GRACE_TERM = 2.0  # seconds between the forwarded SIGINT and SIGTERM
 GRACE_KILL = 3.0  # seconds between SIGTERM and SIGKILL
@@ -62,174 +62,12 @@ STDERR_TAIL = 8192
 BULK_AFTER = 4 << 20
 BULK_READ = 256 << 10
 BULK_WAIT = 0.0005  # long enough to batch small writes, short enough not to stall a fast writer
-KEEP_RUNS = 10  # finished runs' logs kept per task (pruned when a run starts)...
-KEEP_BYTES = 64 << 20  # ...as long as they add up to at most this
 
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-class RunResult(NamedTuple):
-    exit_code: int  # the child's code; 128+N when it (or emb) died of signal N
-    duration: float  # seconds
-    log_path: Path
-    stderr_tail: bytes = b""  # last bytes of the child's stderr (of the terminal output under a TTY)
-    interrupted: bool = False  # emb received SIGINT/SIGTERM/SIGHUP and stopped the child
-
-
-# --------------------------------------------------------------------------- logs
-
-
-def log_path_for(monorepo, task_id: str) -> Path:
-    """A new, unique log file for one run of `task_id`; the stable link now points to it.
-
-    Layout under `<state_dir>/logs/tasks/`:
-        api__migrate/20260509T073512.123456Z-4242.log   one file per run (created here)
-        api__migrate.log -> api__migrate/<latest run>    replaced atomically per run
-    """
-    logs = monorepo.state_dir / "logs" / "tasks"
-    name = sanitize_task_id(task_id)
-    runs = logs / name
-    try:
-        runs.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise CannotStart(f"cannot create the log folder {runs}: {err.strerror}") from None
-    now = time.time()
-    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}Z"
-    path = _create_unique(runs, f"{stamp}-{os.getpid()}")
-    _point_link(logs / f"{name}.log", os.path.join(name, path.name))
-    _prune(runs, current=path.name)
-    return path
-
-
-def sanitize_task_id(task_id: str) -> str:
-    """`api:migrate` -> `api__migrate`; anything else unsafe in a file name -> `_`."""
-    out = task_id.replace(":", "__")
-    out = "".join(c if c.isalnum() or c in "._-" else "_" for c in out)
-    return "_" + out if out.startswith(".") or not out else out
-
-
-def _create_unique(folder: Path, stem: str) -> Path:
-    for attempt in range(1000):
-        path = folder / (f"{stem}.log" if attempt == 0 else f"{stem}-{attempt}.log")
-        try:
-            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
-            return path
-        except FileExistsError:
-            continue
-    raise CannotStart(f"cannot create a log file in {folder}")
-
-
-def _point_link(link: Path, target: str) -> None:
-    """Make `link` a symlink to `target` atomically: readers see the old or the new run."""
-    tmp = link.with_name(f".{link.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        os.symlink(target, tmp)
-        os.replace(tmp, link)
-    except OSError:
-        pass  # a filesystem without symlinks: the per-run file is still there
-
-
-def _prune(folder: Path, current: str) -> None:
-    """Remove old runs: keep the newest KEEP_RUNS others within KEEP_BYTES.
-
-    The size budget matters for tasks with huge output: a few 200 MB logs
-    left around fill the page cache with dirty pages and the kernel then
-    throttles every writer, emb included. A log still being written (its run
-    holds a lock on it) is never removed, so concurrent runs lose nothing.
-    """
-    try:
-        names = sorted((n for n in os.listdir(folder) if n.endswith(".log") and n != current), reverse=True)
-    except OSError:
-        return
-    kept = total = 0
-    for name in names:
-        path = folder / name
-        try:
-            size = os.stat(path).st_size
-        except OSError:
-            continue
-        if kept < KEEP_RUNS and total + size <= KEEP_BYTES:
-            kept += 1
-            total += size
-            continue
-        _remove_unless_running(path)
-
-
-def _remove_unless_running(path: Path) -> None:
-    import fcntl
-
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        os.unlink(path)
-    except OSError:
-        pass  # locked: its run is still going
-    finally:
-        os.close(fd)
-
-
-# --------------------------------------------------------------------------- running
-
-
-def run(cmd: Command, *, log_path: Path, quiet: bool = False) -> RunResult:
-    """Run `cmd`, streaming its output to the terminal (unless `quiet`) and to `log_path`.
-
-    `quiet` keeps the child's output out of the terminal (it still goes to
-    the log). Raises CannotStart when the program or the folder does not exist.
-    """
-    if cmd.tty and _isatty(0):
-        return _run_tty(cmd, log_path=log_path, quiet=quiet)
-    return _run_piped(cmd, log_path=log_path, quiet=quiet)
-
-
-def _isatty(fd: int) -> bool:
-    try:
-        return os.isatty(fd)
-    except OSError:
-        return False
-
-
-def _environment(cmd: Command) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(cmd.env)
-    return env
-
-
-def _spawn_error(cmd: Command, err: OSError) -> CannotStart:
-    if cmd.cwd is not None and not os.path.isdir(cmd.cwd):
-        return CannotStart(f"cannot run in {cmd.cwd}: no such folder")
-    if isinstance(err, FileNotFoundError):
-        return CannotStart(f"cannot run {cmd.argv[0]}: command not found", ["is it installed and on PATH?"])
-    return CannotStart(f"cannot run {cmd.argv[0]}: {err.strerror or err}")
-
-
-def _open_log(log_path: Path) -> int:
-    try:
-        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    except OSError as err:
-        raise CannotStart(f"cannot write the log file {log_path}: {err.strerror}") from None
-    # Append by position, not O_APPEND: splice(2) refuses files opened in append
-    # mode, and a run's log has a single writer (this process).
-    try:
-        if stat.S_ISREG(os.fstat(fd).st_mode):  # not /dev/null, which some callers pass
-            import fcntl
-
-            os.lseek(fd, 0, os.SEEK_END)
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # "running": pruning leaves it alone
-    except (ImportError, OSError):
-        pass
-    return fd
-
-
-def _run_piped(cmd: Command, *, log_path: Path, quiet: bool) -> RunResult:
-    log_fd = _open_log(log_path)
+def run_piped(cmd: Command, *, log_path: Path, quiet: bool) -> RunResult:
+    log_fd = open_log(log_path)
     started = time.monotonic()
     pump = _Pump(log_fd, quiet)
     try:
@@ -240,13 +78,13 @@ def _run_piped(cmd: Command, *, log_path: Path, quiet: bool) -> RunResult:
                 proc = subprocess.Popen(
                     cmd.argv,
                     cwd=cmd.cwd,
-                    env=_environment(cmd),
+                    env=child_environment(cmd),
                     stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE,
                     start_new_session=True,
                 )
             except OSError as err:
-                raise _spawn_error(cmd, err) from None
+                raise spawn_error(cmd, err) from None
             code = pump.run(proc)
         return RunResult(
             exit_code=code,
@@ -257,57 +95,6 @@ def _run_piped(cmd: Command, *, log_path: Path, quiet: bool) -> RunResult:
         )
     finally:
         os.close(log_fd)
-
-
-def which(name: str) -> str | None:
-    """The executable `name` would run as (a path, or looked up on PATH), or None.
-
-    shutil.which without importing shutil, which pulls in lzma and friends
-    (~6 ms): emb asks this on every container and kubernetes run.
-    """
-    def runnable(path: str) -> bool:
-        return os.path.isfile(path) and os.access(path, os.X_OK)
-
-    if os.sep in name:
-        return name if runnable(name) else None
-    for folder in os.environ.get("PATH", os.defpath).split(os.pathsep):
-        candidate = os.path.join(folder or ".", name)
-        if runnable(candidate):
-            return candidate
-    return None
-
-
-def passthrough(argv: list[str], *, cwd: Path | None = None, stdin=None) -> tuple[int, bytes]:
-    """Run a tool whose output is meant for the user (`logs -f`, `up`, `rollout
-    restart`): stdout inherited, stderr copied through line by line while its
-    last lines are kept, so the caller can turn a failure it recognises into
-    emb's one-line error. Not logged: these are not task runs.
-
-    Returns (exit code, stderr tail); EXIT_INTERRUPTED after Ctrl+C (the tool,
-    in emb's process group, got the SIGINT too; it is ended and reaped).
-    OSError from starting the tool propagates for the caller to explain.
-    """
-    from collections import deque
-
-    proc = subprocess.Popen(argv, cwd=cwd, stdin=stdin, stderr=subprocess.PIPE)
-    tail: deque[bytes] = deque(maxlen=20)
-    try:
-        for line in proc.stderr:
-            sys.stderr.buffer.write(line)
-            sys.stderr.flush()
-            tail.append(line)
-        code = proc.wait()
-    except KeyboardInterrupt:
-        proc.terminate()
-        proc.wait()
-        code = EXIT_INTERRUPTED
-    finally:
-        proc.stderr.close()
-    return code, b"".join(tail)
-
-
-def _exit_code(returncode: int) -> int:
-    return 128 - returncode if returncode < 0 else returncode
 
 
 class _Pump:
@@ -463,7 +250,7 @@ class _Pump:
         if n == 0:
             return False
         data = self.view[:n]
-        _write_all(self.log_out, data)
+        write_all(self.log_out, data)
         if fd == self.stdout_fd:
             self.stdout_bytes += n
         elif self.target[fd] == 2:
@@ -472,7 +259,7 @@ class _Pump:
                 del self.tail[:-STDERR_TAIL]
         if self.forward[fd]:
             try:
-                _write_all(self.target[fd], data)
+                write_all(self.target[fd], data)
             except BrokenPipeError:
                 # Whoever reads emb's output went away (`emb run x | head`):
                 # close the child's end too, so it gets SIGPIPE like in a pipeline.
@@ -536,7 +323,7 @@ class _Pump:
 
     def _finish(self) -> int:
         if self.interrupted is None:
-            return _exit_code(self.proc.returncode)
+            return exit_code_of(self.proc.returncode)
         # Interrupted: keep escalating until the child and every process of its
         # group are gone, so nothing is left behind.
         while True:
@@ -634,7 +421,7 @@ class _Splicer:
                 self.out_splices = False  # e.g. a file opened O_APPEND (`>>`): splice refuses those
         n = os.readv(fd, [self.view[:count]])
         try:
-            _write_all(self.out, self.view[:n])
+            write_all(self.out, self.view[:n])
         except BrokenPipeError:
             return 0
         return n
@@ -762,124 +549,3 @@ def _drain_wakeup(fd: int) -> None:
             pass
     except BlockingIOError:
         pass
-
-
-def _write_all(fd: int, data) -> None:
-    view = memoryview(data)
-    while view:
-        try:
-            written = os.write(fd, view)
-        except BlockingIOError:
-            # The output fd was left non-blocking by whoever started emb: wait for room.
-            select.select([], [fd], [])
-            continue
-        view = view[written:]
-
-
-# --------------------------------------------------------------------------- TTY
-
-
-def _terminal_size() -> tuple[int, int]:
-    for fd in (1, 0, 2):
-        try:
-            size = os.get_terminal_size(fd)
-            return size.lines, size.columns
-        except OSError:
-            continue
-    return 24, 80
-
-
-def _run_tty(cmd: Command, *, log_path: Path, quiet: bool) -> RunResult:
-    import pexpect  # only interactive runs pay for it
-
-    log_fd = _open_log(log_path)
-    started = time.monotonic()
-    tail = bytearray()
-
-    def keep(data: bytes) -> bytes:
-        _write_all(log_fd, data)
-        tail.extend(data)
-        if len(tail) > 2 * STDERR_TAIL:
-            del tail[:-STDERR_TAIL]
-        return b"" if quiet else data
-
-    # Signals sent to emb itself (kill, a closed terminal; in raw mode the
-    # Ctrl+C key is a byte for the child, not a signal for emb): recorded
-    # while the child starts, then raised so pexpect's interact unwinds and
-    # puts the terminal back in its normal mode on the way out.
-    early: list[int] = []
-    saved = {sig: signal.signal(sig, lambda signum, frame: early.append(signum)) for sig in _FORWARDED}
-    interrupted: int | None = None
-    child = None
-    try:
-        try:
-            child = pexpect.spawn(
-                cmd.argv[0],
-                list(cmd.argv[1:]),
-                cwd=None if cmd.cwd is None else str(cmd.cwd),
-                env=_environment(cmd),
-                dimensions=_terminal_size(),
-            )
-        except (pexpect.ExceptionPexpect, OSError) as err:
-            raise _spawn_error(cmd, err if isinstance(err, OSError) else FileNotFoundError(str(err))) from None
-
-        def resize(signum, frame):
-            if not child.closed:
-                child.setwinsize(*_terminal_size())
-
-        def stop(signum, frame):
-            raise _Stopped(signum)
-
-        saved.setdefault(signal.SIGWINCH, signal.signal(signal.SIGWINCH, resize))
-        for sig in _FORWARDED:
-            signal.signal(sig, stop)
-        try:
-            if early:
-                raise _Stopped(early[0])
-            child.interact(escape_character=None, output_filter=keep)
-        except _Stopped as stopped:
-            interrupted = stopped.signum
-        finally:
-            for sig, handler in saved.items():
-                signal.signal(sig, handler)
-        if interrupted is not None:
-            child.terminate(force=True)
-            code = 128 + interrupted
-        else:
-            _drain_tty(child.child_fd, keep)
-            child.wait()
-            code = 128 + child.signalstatus if child.signalstatus is not None else child.exitstatus
-        return RunResult(
-            exit_code=code,
-            duration=time.monotonic() - started,
-            log_path=log_path,
-            stderr_tail=bytes(tail),
-            interrupted=interrupted is not None,
-        )
-    finally:
-        for sig, handler in saved.items():
-            signal.signal(sig, handler)
-        if child is not None and not child.closed:
-            child.close(force=True)
-        os.close(log_fd)
-
-
-class _Stopped(Exception):
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _drain_tty(fd: int, keep) -> None:
-    """pexpect's interact loop stops when the child exits; its last output may still be unread."""
-    while True:
-        try:
-            ready = select.select([fd], [], [], 0.05)[0]
-            data = os.read(fd, BUFFER_SIZE) if ready else b""
-        except OSError:  # EIO: the pseudo-terminal is closed (Linux's end of file)
-            return
-        if not data:
-            return
-        out = keep(data)
-        if out:
-            _write_all(1, out)
