@@ -44,3 +44,19 @@ def run_emb(
         text=not isinstance(input, bytes),
         timeout=timeout,
     )
+
+
+def live_members(pgid: int) -> list[int]:
+    """Processes of group `pgid` that are not zombies (read from /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_bytes()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2:].split()
+        if int(fields[2]) == pgid and fields[0] != b"Z":
+            found.append(int(entry))
+    return found

@@ -12,7 +12,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from tests.helpers import emb_env, write_tree
+from tests.helpers import emb_env, live_members, write_tree
 
 CONFIG = {
     "project": {"name": "tty"},
@@ -106,13 +106,13 @@ def test_ctrl_c_stops_a_non_interactive_task_and_leaves_no_orphan(repo):
     child = spawn(repo, "run", "tree")
     child.expect("started")
     pgid = int((repo / "group.pid").read_text())
-    assert _live(pgid)
+    assert live_members(pgid)
     started = time.monotonic()
     child.sendintr()
     child.expect("interrupted")
     assert finish(child) == 130
     assert time.monotonic() - started < 5
-    assert _live(pgid) == []
+    assert live_members(pgid) == []
 
 
 def test_a_signal_to_emb_during_an_interactive_task_stops_it(repo):
@@ -121,14 +121,14 @@ def test_a_signal_to_emb_during_an_interactive_task_stops_it(repo):
     child = spawn(repo, "run", "itree")
     child.expect("started")
     pgid = int((repo / "group.pid").read_text())
-    assert _live(pgid)
+    assert live_members(pgid)
     os.kill(child.pid, signal.SIGTERM)
     child.expect("itree interrupted")  # emb handled it (and restored the terminal) rather than dying
     assert finish(child) == 143
     deadline = time.monotonic() + 5
-    while _live(pgid) and time.monotonic() < deadline:
+    while live_members(pgid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _live(pgid) == []
+    assert live_members(pgid) == []
 
 
 def test_a_failing_task_on_a_terminal(repo):
@@ -170,17 +170,3 @@ def test_without_expect_the_answer_is_yes(repo):
     child.sendline("yes")
     child.expect("went-on")
     assert finish(child) == 0
-
-
-def _live(pgid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_bytes()
-            except OSError:
-                continue
-            fields = stat[stat.rfind(b")") + 2:].split()
-            if int(fields[2]) == pgid and fields[0] != b"Z":
-                found.append(int(entry))
-    return found

@@ -19,6 +19,7 @@ from emb.process import logs, piped
 from emb.errors import CannotStart
 from emb.executors import Command
 from emb.model import Monorepo
+from tests.helpers import live_members
 
 # Runs process.run in a separate Python process, as `emb run` does, so tests
 # can signal it, pipe its stdin and read its real stdout/stderr.
@@ -41,22 +42,6 @@ def driver(script: str, log: Path, **kw) -> list[str]:
 
 def sh(script: str, **kw) -> Command:
     return Command(argv=("sh", "-c", script), **kw)
-
-
-def live_members(pgid: int) -> list[int]:
-    """Processes of group `pgid` that are not zombies (read from /proc)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_bytes()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(b")") + 2:].split()
-        if int(fields[2]) == pgid and fields[0] != b"Z":
-            found.append(int(entry))
-    return found
 
 
 def wait_for_file(path: Path, timeout: float = 10) -> str:
