@@ -267,7 +267,7 @@ def performance_md(rows: list[Row], runs: int) -> str:
     return f"""# Performance
 
 What emb costs on top of the tools it runs. Each number is the median of
-{runs} runs (fewer for the 1,000-component load and 3 for streaming), and each
+{runs} runs (fewer for the 1,000-component load and 7 for streaming), and each
 baseline — the same work without emb — was measured in the same run,
 alternating with emb, so both saw the same machine state.
 
@@ -329,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"bench: {name} ...", file=sys.stderr, flush=True)
             work = Path(tmp) / name
             work.mkdir()
-            section_runs = 3 if name == "streaming" else runs
+            section_runs = 7 if name == "streaming" else runs
             try:
                 if name == "startup":
                     new = SECTIONS[name](section_runs)
