@@ -176,8 +176,8 @@ class RunFlow:
             namespace=self.o.namespace,
             context=self.o.kube_context,
             pod=self.o.pod,
-            stdin_tty=_isatty(0),
-            stdout_tty=_isatty(1),
+            stdin_tty=os.isatty(0),
+            stdout_tty=os.isatty(1),
             dry_run=self.o.dry_run,
         )
         steps = choose_executors(monorepo, tasks, requested, self.o.executor)
@@ -409,9 +409,3 @@ def _display_path(path) -> str:
         return str(path)
     return rel if not rel.startswith("..") else str(path)
 
-
-def _isatty(fd: int) -> bool:
-    try:
-        return os.isatty(fd)
-    except OSError:
-        return False

@@ -36,20 +36,13 @@ def run(cmd: Command, *, log_path: Path, quiet: bool = False) -> RunResult:
     `quiet` keeps the child's output out of the terminal (it still goes to
     the log). Raises CannotStart when the program or the folder does not exist.
     """
-    if cmd.tty and _isatty(0):
+    if cmd.tty and os.isatty(0):
         from emb.process.tty import run_tty
 
         return run_tty(cmd, log_path=log_path, quiet=quiet)
     from emb.process.piped import run_piped
 
     return run_piped(cmd, log_path=log_path, quiet=quiet)
-
-
-def _isatty(fd: int) -> bool:
-    try:
-        return os.isatty(fd)
-    except OSError:
-        return False
 
 
 def child_environment(cmd: Command) -> dict[str, str]:
