@@ -1,20 +1,24 @@
-"""A small cache of "these exact inputs passed schema validation".
+"""The configuration layer's two caches, in `.emb/cache/` next to .emb.yml (emb.state).
 
-Validation is a pure function of the configuration files' bytes, the flavor,
-the discovered folders and the schema bytes, so a hash of those is enough to
-skip it (and importing the validators) on every later run. The cache
-lives in `.emb/cache/` next to .emb.yml; if it is missing, corrupt or
-unwritable we simply validate.
+- ValidationCache: "these exact inputs passed schema validation". Validation
+  is a pure function of the configuration files' bytes, the flavor, the
+  discovered folders and the schema bytes, so a hash of those is enough to
+  skip it (and importing the validators) on every later run.
+- ParseCache: parsed files by content (marshal), so PyYAML and python-dotenv
+  are imported only when a file changed.
+
+If a cache is missing, corrupt or unwritable, emb simply does the work.
 """
 
 from __future__ import annotations
 
+import marshal
+import sys
 from pathlib import Path
+from typing import Any, Callable
 
-try:  # built into CPython; hashlib would also load OpenSSL (~4 ms of start-up on every run)
-    from _blake2 import blake2b
-except ImportError:  # pragma: no cover - other interpreters
-    from hashlib import blake2b
+from emb.config.yamlio import parse
+from emb.state import atomic_write, blake2b
 
 FILE_NAME = "validated"
 KEEP = 64  # recent keys kept: enough for a few flavors and branches
@@ -46,8 +50,6 @@ def read_keys(cache_dir: Path) -> list[str]:
 
 def remember(cache_dir: Path, new_keys: list[str]) -> None:
     """Add keys (atomically); any failure just means no cache."""
-    from emb.config.yamlio import atomic_write
-
     keys = [k for k in read_keys(cache_dir) if k not in new_keys]
     keys = (keys + list(new_keys))[-KEEP:]
     atomic_write(cache_dir / FILE_NAME, ("\n".join(keys) + "\n").encode())
@@ -73,3 +75,57 @@ class ValidationCache:
     def save(self) -> None:
         if self._new:
             remember(self.folder, self._new)
+
+
+class ParseCache:
+    """Parsed files (YAML, or another parser's plain-data result) by file content,
+    kept in `.emb/cache/parsed.marshal`.
+
+    PyYAML's constructor is pure Python (~0.5 ms per small file even with the
+    C parser); marshal reads the same data back ~20x faster. Entries are keyed
+    by a hash of the file's bytes, so an edited file is simply parsed again.
+    Call save() before anything mutates the returned data.
+    """
+
+    VERSION = "emb-parsed-1 " + sys.version
+
+    def __init__(self, file: Path | None):
+        self.file = file
+        self._old: dict | None = None
+        self._new: dict[str, tuple[bytes, Any]] = {}
+        self._changed = False
+
+    def _entries(self) -> dict:
+        if self._old is None:
+            self._old = {}
+            if self.file is not None:
+                try:
+                    stored = marshal.loads(self.file.read_bytes())
+                    if isinstance(stored, dict) and stored.get("version") == self.VERSION:
+                        self._old = stored["files"]
+                except (OSError, ValueError, EOFError, TypeError, KeyError):
+                    pass  # missing or corrupt: parse everything
+        return self._old
+
+    def parse(self, file: Path, raw: bytes, parser: "Callable[[Path, bytes], Any] | None" = None) -> Any:
+        """`parser(file, raw)` (YAML by default), or its cached result for these bytes."""
+        key = str(file) if parser is None else f"{parser.__module__}.{parser.__qualname__}:{file}"
+        digest = blake2b(raw, digest_size=20).digest()
+        hit = self._entries().get(key)
+        if hit is not None and hit[0] == digest:
+            data = hit[1]
+        else:
+            data = (parser or parse)(file, raw)
+            self._changed = True
+        self._new[key] = (digest, data)
+        return data
+
+    def save(self) -> None:
+        """Write the entries used by this load (dropping stale ones); failures are ignored."""
+        if self.file is None or not (self._changed or set(self._new) != set(self._entries())):
+            return
+        try:
+            payload = marshal.dumps({"version": self.VERSION, "files": self._new})
+        except ValueError:  # a value marshal cannot store (a YAML timestamp...): no cache
+            return
+        atomic_write(self.file, payload)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import marshal
-import os
-import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
-from emb.config.cache import blake2b
 from emb.config.where import config_error
+
+if TYPE_CHECKING:
+    from emb.config.cache import ParseCache
 
 
 def read_bytes(file: Path) -> bytes:
@@ -84,7 +83,7 @@ def type_name(value: Any) -> str:
     return type(value).__name__
 
 
-def read_mapping(file: Path, what: str, hint: str, cache: "ParseCache | None" = None) -> tuple[bytes, dict]:
+def read_mapping(file: Path, what: str, hint: str, cache: ParseCache | None = None) -> tuple[bytes, dict]:
     """Read a file that must hold a YAML mapping (.emb.yml, Embfile.yml)."""
     raw = read_bytes(file)
     data = cache.parse(file, raw) if cache is not None else parse(file, raw)
@@ -93,75 +92,3 @@ def read_mapping(file: Path, what: str, hint: str, cache: "ParseCache | None" = 
     if not isinstance(data, dict):
         raise config_error(file, (), f"{what} must be a mapping of keys, not {type_name(data)}", [hint], line=1)
     return raw, data
-
-
-class ParseCache:
-    """Parsed files (YAML, or another parser's plain-data result) by file content,
-    kept in `.emb/cache/parsed.marshal`.
-
-    PyYAML's constructor is pure Python (~0.5 ms per small file even with the
-    C parser); marshal reads the same data back ~20x faster. Entries are keyed
-    by a hash of the file's bytes, so an edited file is simply parsed again.
-    Call save() before anything mutates the returned data.
-    """
-
-    VERSION = "emb-parsed-1 " + sys.version
-
-    def __init__(self, file: Path | None):
-        self.file = file
-        self._old: dict | None = None
-        self._new: dict[str, tuple[bytes, Any]] = {}
-        self._changed = False
-
-    def _entries(self) -> dict:
-        if self._old is None:
-            self._old = {}
-            if self.file is not None:
-                try:
-                    stored = marshal.loads(self.file.read_bytes())
-                    if isinstance(stored, dict) and stored.get("version") == self.VERSION:
-                        self._old = stored["files"]
-                except (OSError, ValueError, EOFError, TypeError, KeyError):
-                    pass  # missing or corrupt: parse everything
-        return self._old
-
-    def parse(self, file: Path, raw: bytes, parser: "Callable[[Path, bytes], Any] | None" = None) -> Any:
-        """`parser(file, raw)` (YAML by default), or its cached result for these bytes."""
-        key = str(file) if parser is None else f"{parser.__module__}.{parser.__qualname__}:{file}"
-        digest = blake2b(raw, digest_size=20).digest()
-        hit = self._entries().get(key)
-        if hit is not None and hit[0] == digest:
-            data = hit[1]
-        else:
-            data = (parser or parse)(file, raw)
-            self._changed = True
-        self._new[key] = (digest, data)
-        return data
-
-    def save(self) -> None:
-        """Write the entries used by this load (dropping stale ones); failures are ignored."""
-        if self.file is None or not (self._changed or set(self._new) != set(self._entries())):
-            return
-        try:
-            payload = marshal.dumps({"version": self.VERSION, "files": self._new})
-        except ValueError:  # a value marshal cannot store (a YAML timestamp...): no cache
-            return
-        atomic_write(self.file, payload)
-
-
-def atomic_write(file: Path, payload: bytes) -> None:
-    """Write via a temp file + os.replace so readers never see half a file; errors are ignored."""
-    import tempfile
-
-    try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=file.parent, prefix="." + file.name + "-")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(payload)
-            os.replace(tmp, file)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except OSError:
-        pass

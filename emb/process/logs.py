@@ -9,6 +9,7 @@ import threading
 import time
 from pathlib import Path
 
+from emb import state
 from emb.errors import CannotStart
 
 KEEP_RUNS = 10  # finished runs' logs kept per task (pruned when a run starts)...
@@ -22,7 +23,7 @@ def log_path_for(monorepo, task_id: str) -> Path:
         api__migrate/20260509T073512.123456Z-4242.log   one file per run (created here)
         api__migrate.log -> api__migrate/<latest run>    replaced atomically per run
     """
-    logs = monorepo.state_dir / "logs" / "tasks"
+    logs = state.flavor_dir(monorepo.root, monorepo.flavor) / "logs" / "tasks"
     name = sanitize_task_id(task_id)
     runs = logs / name
     try:

@@ -1,8 +1,6 @@
 """Piped runs: the child's output streamed live and into the run's log file.
 
-Two modes:
-
-- Piped (the default): the child's stdout goes to emb's stdout and its
+The child's stdout goes to emb's stdout and its
   stderr to emb's stderr, byte for byte and kept apart; both are also
   appended to the log file in arrival order. stdin is inherited, so piped
   input reaches the task. The copy loop uses poll + os.readv into one reusable
@@ -11,9 +9,7 @@ Two modes:
   read in larger batches and, on Linux, copied with tee(2)/splice(2) without
   passing through Python, the log file written by a second thread (see
   `_Splicer`); the run returns once the log holds everything.
-- TTY (`cmd.tty` and stdin is a terminal): pexpect runs the argv under a
-  pseudo-terminal, keystrokes pass through in raw mode, the window size is
-  set at start and on every SIGWINCH, the output is also logged.
+- (The other mode, a command under a pseudo-terminal, is tty.py.)
 
 Process groups and Ctrl+C (piped mode). The child starts in a new session
 (so a new process group, pgid == its pid) and emb stays in the terminal's
@@ -48,22 +44,19 @@ import threading
 import time
 from pathlib import Path
 
-from emb.executors import Command
-from emb.process import RunResult, child_environment, exit_code_of, spawn_error, write_all
+from emb.process.child import (BUFFER_SIZE, FORWARDED, child_environment, exit_code_of, keep_tail,
+                               spawn_error, write_all)
+from emb.process.command import Command, RunResult
 from emb.process.logs import open_log
 
 GRACE_TERM = 2.0  # seconds between the forwarded SIGINT and SIGTERM
 GRACE_KILL = 3.0  # seconds between SIGTERM and SIGKILL
-BUFFER_SIZE = 1 << 20
 PIPE_SIZE = 1 << 20  # ask the kernel for 1 MiB pipes: fewer, larger reads
-STDERR_TAIL = 8192
 # "Bulk" output: past this many bytes, stdout goes through tee/splice (Linux)
 # and small reads wait BULK_WAIT seconds for the pipe to fill (BULK_READ: small).
 BULK_AFTER = 4 << 20
 BULK_READ = 256 << 10
 BULK_WAIT = 0.0005  # long enough to batch small writes, short enough not to stall a fast writer
-
-_FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def run_piped(cmd: Command, *, log_path: Path, quiet: bool) -> RunResult:
@@ -137,7 +130,7 @@ class _Pump:
         os.set_blocking(wake_w, False)
         saved = {}
         try:
-            for sig in (*_FORWARDED, signal.SIGCHLD):
+            for sig in (*FORWARDED, signal.SIGCHLD):
                 saved[sig] = signal.signal(sig, self._on_signal)
             old_wakeup = signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
             self.wake_r = wake_r
@@ -254,9 +247,7 @@ class _Pump:
         if fd == self.stdout_fd:
             self.stdout_bytes += n
         elif self.target[fd] == 2:
-            self.tail += data
-            if len(self.tail) > 2 * STDERR_TAIL:
-                del self.tail[:-STDERR_TAIL]
+            keep_tail(self.tail, data)
         if self.forward[fd]:
             try:
                 write_all(self.target[fd], data)
@@ -446,7 +437,7 @@ class _LogThread:
 
     def _run(self) -> None:
         with contextlib.suppress(AttributeError, OSError, ValueError):
-            signal.pthread_sigmask(signal.SIG_BLOCK, {*_FORWARDED, signal.SIGCHLD})
+            signal.pthread_sigmask(signal.SIG_BLOCK, {*FORWARDED, signal.SIGCHLD})
         try:
             while _splice_some(self.r, self.log_fd, BUFFER_SIZE):
                 pass

@@ -10,10 +10,9 @@ import signal
 import time
 from pathlib import Path
 
-from emb.executors import Command
-from emb.process import RunResult, child_environment, spawn_error, write_all
+from emb.process.child import BUFFER_SIZE, FORWARDED, child_environment, keep_tail, spawn_error, write_all
+from emb.process.command import Command, RunResult
 from emb.process.logs import open_log
-from emb.process.piped import _FORWARDED, BUFFER_SIZE, STDERR_TAIL
 
 
 def _terminal_size() -> tuple[int, int]:
@@ -35,9 +34,7 @@ def run_tty(cmd: Command, *, log_path: Path, quiet: bool) -> RunResult:
 
     def keep(data: bytes) -> bytes:
         write_all(log_fd, data)
-        tail.extend(data)
-        if len(tail) > 2 * STDERR_TAIL:
-            del tail[:-STDERR_TAIL]
+        keep_tail(tail, data)
         return b"" if quiet else data
 
     # Signals sent to emb itself (kill, a closed terminal; in raw mode the
@@ -45,7 +42,7 @@ def run_tty(cmd: Command, *, log_path: Path, quiet: bool) -> RunResult:
     # while the child starts, then raised so pexpect's interact unwinds and
     # puts the terminal back in its normal mode on the way out.
     early: list[int] = []
-    saved = {sig: signal.signal(sig, lambda signum, frame: early.append(signum)) for sig in _FORWARDED}
+    saved = {sig: signal.signal(sig, lambda signum, frame: early.append(signum)) for sig in FORWARDED}
     interrupted: int | None = None
     child = None
     try:
@@ -68,7 +65,7 @@ def run_tty(cmd: Command, *, log_path: Path, quiet: bool) -> RunResult:
             raise _Stopped(signum)
 
         saved.setdefault(signal.SIGWINCH, signal.signal(signal.SIGWINCH, resize))
-        for sig in _FORWARDED:
+        for sig in FORWARDED:
             signal.signal(sig, stop)
         try:
             if early:
