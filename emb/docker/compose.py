@@ -22,7 +22,9 @@ import re
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from emb.errors import CannotStart
+from emb import process, state
+from emb.docker.engine import INSTALL_HINT, daemon_error
+from emb.errors import EXIT_INTERRUPTED, CannotStart
 
 # The files `docker compose` reads by default, in its order of preference.
 COMPOSE_FILE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
@@ -35,7 +37,6 @@ SYSTEM_PLUGIN_DIRS = (
     "/usr/local/lib/docker/cli-plugins", "/usr/local/libexec/docker/cli-plugins",
     "/usr/lib/docker/cli-plugins", "/usr/libexec/docker/cli-plugins",
 )
-INSTALL_HINT = "install Docker with the Compose plugin: https://docs.docker.com/compose/install/"
 
 _argv_cache: dict[tuple, tuple[str, ...]] = {}
 _services_cache: dict[str, frozenset[str]] = {}
@@ -61,9 +62,7 @@ def compose_argv() -> tuple[str, ...]:
 
 
 def _find_compose() -> tuple[str, ...]:
-    from emb.process import which
-
-    docker = which("docker")
+    docker = process.which("docker")
     if docker:
         plugin = _plugin_path()
         if plugin:
@@ -72,7 +71,7 @@ def _find_compose() -> tuple[str, ...]:
         # layout...): ask docker itself, once per invocation.
         if _docker_compose_works(docker):
             return ("docker", "compose")
-    if which("docker-compose"):
+    if process.which("docker-compose"):
         return ("docker-compose",)
     if docker:
         raise CannotStart(
@@ -108,16 +107,7 @@ def _plugin_path() -> str | None:
 
 
 def _docker_compose_works(docker: str) -> bool:
-    import subprocess
-
-    try:
-        done = subprocess.run(
-            [docker, "compose", "version"], stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 0
+    return process.capture([docker, "compose", "version"], timeout=30).ok
 
 
 def display_name(argv: Iterable[str]) -> str:
@@ -202,43 +192,16 @@ def compose_services(monorepo) -> frozenset[str]:
     key = services_cache_key(root, argv)
     if key in _services_cache:
         return _services_cache[key]
-    cache_file = _cache_dir(monorepo) / "compose-services.json"
-    services = _read_cache(cache_file, key)
-    if services is None:
-        out = run_compose(monorepo, ["config", "--services"]).stdout
+    cache_file = state.flavor_dir(monorepo.root, monorepo.flavor) / "cache" / "compose-services.json"
+    stored = state.read_record(cache_file, key)
+    if isinstance(stored, list):
+        services = frozenset(str(s) for s in stored)
+    else:
+        out = run_compose(monorepo, ["config", "--services"]).text()
         services = frozenset(line.strip() for line in out.splitlines() if line.strip())
-        _write_cache(cache_file, key, sorted(services))
+        state.write_record(cache_file, key, sorted(services))
     _services_cache[key] = services
     return services
-
-
-def _cache_dir(monorepo) -> Path:
-    try:
-        return Path(monorepo.state_dir) / "cache"
-    except AttributeError:
-        return Path(monorepo.root) / ".emb" / "cache"
-
-
-def _read_cache(path: Path, key: str) -> frozenset[str] | None:
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-        if data.get("key") == key and isinstance(data.get("services"), list):
-            return frozenset(str(s) for s in data["services"])
-    except (OSError, ValueError, AttributeError):
-        pass
-    return None
-
-
-def _write_cache(path: Path, key: str, services: list[str]) -> None:
-    """Write atomically (concurrent emb runs may read it); a read-only tree just means no cache."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"key": key, "services": services}), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass
 
 
 def clear_caches() -> None:
@@ -261,7 +224,7 @@ def require_service(monorepo, name: str) -> None:
 
 def running_services(monorepo) -> frozenset[str]:
     """Services with at least one running container (`ps --services --filter status=running`)."""
-    out = run_compose(monorepo, ["ps", "--services", "--filter", "status=running"]).stdout
+    out = run_compose(monorepo, ["ps", "--services", "--filter", "status=running"]).text()
     return frozenset(line.strip() for line in out.splitlines() if line.strip())
 
 
@@ -271,7 +234,7 @@ def containers(monorepo) -> list[dict]:
     Compose >= 2.21 prints one JSON object per line; older v2 releases print
     one JSON array. Both are accepted.
     """
-    out = run_compose(monorepo, ["ps", "-a", "--format", "json"]).stdout.strip()
+    out = run_compose(monorepo, ["ps", "-a", "--format", "json"]).text().strip()
     if not out:
         return []
     if out.startswith("["):
@@ -283,29 +246,23 @@ def containers(monorepo) -> list[dict]:
 
 # --- running compose and explaining its errors ---------------------------------------
 
-def run_compose(monorepo, args: list[str], timeout: float | None = 120):
-    """Run a read-only compose command in the monorepo root and capture its output.
-
-    A failure becomes a CannotStart with Compose's own message and our hints.
-    """
-    import subprocess
-
+def run_compose(monorepo, args: list[str], timeout: float = process.LOOKUP_TIMEOUT) -> process.Captured:
+    """Run a read-only compose command in the monorepo root and capture its output
+    (`.stdout` as text). A failure becomes a CannotStart with Compose's own
+    message and our hints."""
     argv = [*compose_argv(), *args]
-    try:
-        done = subprocess.run(
-            argv, cwd=monorepo.root, stdin=subprocess.DEVNULL,
-            capture_output=True, text=True, timeout=timeout,
-        )
-    except OSError as exc:  # the binary vanished between lookup and use
-        raise CannotStart(f"cannot run {display_name(argv)}: {exc.strerror}", [INSTALL_HINT]) from None
-    except subprocess.TimeoutExpired:
+    done = process.capture(argv, cwd=monorepo.root, timeout=timeout)
+    if done.missing:  # the binary vanished between lookup and use
+        raise CannotStart(f"cannot run {display_name(argv)}: {os.strerror(done.start_errno)}", [INSTALL_HINT])
+    if done.timed_out:
         raise CannotStart(
             f"`{display_name(argv)} {' '.join(args)}` did not answer within {timeout:.0f} s",
             ["check that the Docker daemon is responsive: docker info"],
-        ) from None
+        )
+    stderr = done.error_text()
     if done.returncode != 0:
-        raise classify_failure(done.stderr, monorepo=monorepo) or CannotStart(
-            f"{display_name(argv)} {' '.join(args)} failed: {first_line(done.stderr) or f'exit code {done.returncode}'}",
+        raise classify_failure(stderr, monorepo=monorepo) or CannotStart(
+            f"{display_name(argv)} {' '.join(args)} failed: {first_line(stderr) or f'exit code {done.returncode}'}",
             [f"run it by hand in {monorepo.root} to see the whole message"],
         )
     return done
@@ -332,20 +289,9 @@ _NO_SUCH_SERVICE = re.compile(r"no such service: (\S+)")
 def classify_failure(stderr: str, *, monorepo=None, services: Iterable[str] | None = None):
     """Turn Compose's stderr into an EmbError with hints, or None when it is not one we know."""
     text = stderr or ""
-    if "Cannot connect to the Docker daemon" in text or "error during connect" in text:
-        host = os.environ.get("DOCKER_HOST")
-        return CannotStart(
-            "the Docker daemon is not reachable" + (f" at {host}" if host else ""),
-            [
-                "start Docker (Docker Desktop, or `sudo systemctl start docker`)",
-                "check DOCKER_HOST and the docker context: docker context ls",
-            ],
-        )
-    if "permission denied" in text and "docker" in text.lower() and ".sock" in text:
-        return CannotStart(
-            "permission denied on the Docker daemon socket",
-            ["add your user to the docker group (then log in again), or use rootless Docker"],
-        )
+    daemon = daemon_error(text)
+    if daemon is not None:
+        return daemon
     if "no configuration file provided" in text:
         return no_compose_file_error(monorepo)
     m = _NOT_RUNNING.search(text)
@@ -395,9 +341,6 @@ def stream_compose(monorepo, args: list[str]) -> int:
     is kept, so a failure we recognise (daemon unreachable...) still becomes
     emb's one-line error and exit 125. Returns compose's exit code otherwise.
     """
-    from emb import process
-    from emb.errors import EXIT_INTERRUPTED
-
     argv = [*compose_argv(), *args]
     try:
         code, tail = process.passthrough(argv, cwd=monorepo.root)
