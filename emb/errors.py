@@ -8,7 +8,6 @@ cause should ever reach them as a traceback.
 from __future__ import annotations
 
 # Exit codes (SPEC §3).
-EXIT_OK = 0
 EXIT_USAGE = 2  # usage and configuration errors
 EXIT_CANNOT_START = 125  # emb cannot start the task (tool missing, target unreachable...)
 EXIT_INTERRUPTED = 130
@@ -46,11 +45,3 @@ class CannotStart(EmbError):
     """emb cannot start the task: tool missing, target unreachable, no pod... (exit 125)."""
 
     exit_code = EXIT_CANNOT_START
-
-
-class TaskFailed(EmbError):
-    """A task ran and exited non-zero; emb exits with the task's own code."""
-
-    def __init__(self, task_id: str, exit_code: int):
-        super().__init__(f"task {task_id} failed with exit code {exit_code}", exit_code=exit_code)
-        self.task_id = task_id

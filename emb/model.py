@@ -14,16 +14,23 @@ from types import MappingProxyType
 from pathlib import Path
 from typing import Any, Mapping, NamedTuple
 
+# The executors, in the order `emb run --help` lists them: the one list of
+# names (the schema's enum is tested against it). Those in COMPONENT_EXECUTORS
+# run inside a component's service or pod, so project tasks cannot use them.
 EXECUTOR_NAMES = ("local", "container", "kubernetes")
+COMPONENT_EXECUTORS = ("container", "kubernetes")
 _EMPTY: Mapping = MappingProxyType({})  # shared, read-only default for mapping fields
 
 
 class KubernetesSettings(NamedTuple):
-    """Project-wide `kubernetes:` (and `defaults.kubernetes:`) settings."""
+    """Project-wide kubernetes settings: top-level `kubernetes:` over `defaults.kubernetes:`,
+    key by key (merged once, by the config layer)."""
 
     namespace: str | None = None
     context: str | None = None
     selector_label: str | None = None
+    # Where each set value came from ("kubernetes.namespace", "defaults.kubernetes.namespace"...).
+    sources: Mapping[str, str] = _EMPTY
 
 
 class ComponentKubernetes(NamedTuple):
@@ -52,6 +59,20 @@ class Task(NamedTuple):
     workdir: str | None = None
     vars: Mapping[str, str] = _EMPTY
     confirm: Confirm | None = None
+    dependencies: tuple[str, ...] = ()  # resources (ids or unique names) built before the task runs
+
+
+class Resource(NamedTuple):
+    """Something emb builds for a component (SPEC §6): `resources.<name>` of a component."""
+
+    id: str  # "component:name"
+    name: str
+    component: str
+    type: str  # "docker/image", "file", "op/file"
+    params: Mapping[str, Any] = _EMPTY
+    publish: bool = False
+    dependencies: tuple[str, ...] = ()  # other resources, by id or unique name
+    rebuild_trigger: Mapping[str, Any] | None = None  # {strategy, paths?}; None: the flavor's policy, else auto
 
 
 class Component(NamedTuple):
@@ -61,6 +82,7 @@ class Component(NamedTuple):
     description: str | None = None
     kubernetes: ComponentKubernetes = ComponentKubernetes()
     tasks: tuple[str, ...] = ()  # task ids
+    resources: tuple[str, ...] = ()  # resource ids
 
 
 class Monorepo(NamedTuple):
@@ -71,25 +93,10 @@ class Monorepo(NamedTuple):
     components: Mapping[str, Component]
     tasks: Mapping[str, Task]  # by id, in declaration order
     kubernetes: KubernetesSettings = KubernetesSettings()
-    defaults_kubernetes: KubernetesSettings = KubernetesSettings()
-    env: Mapping[str, str] = _EMPTY
-    vars: Mapping[str, str] = _EMPTY
+    resources: Mapping[str, Resource] = _EMPTY  # by id, in declaration order
+    defaults: Mapping[str, Any] = _EMPTY  # `defaults:` (docker, build; kubernetes is merged above)
+    rebuild_policy: Mapping[str, Any] = _EMPTY  # the flavor's defaults.rebuildPolicy: type -> trigger
     resolved: Mapping[str, Any] = _EMPTY  # the resolved document, for `config print`
-
-    @property
-    def state_dir(self) -> Path:
-        """`.emb/<flavor or "default">/`: logs and caches of this flavor."""
-        return self.root / ".emb" / (self.flavor or "default")
-
-
-def effective_kubernetes(monorepo: Monorepo) -> KubernetesSettings:
-    """Top-level `kubernetes:` wins key by key over `defaults.kubernetes:` (SPEC §1)."""
-    top, dflt = monorepo.kubernetes, monorepo.defaults_kubernetes
-    return KubernetesSettings(
-        namespace=top.namespace if top.namespace is not None else dflt.namespace,
-        context=top.context if top.context is not None else dflt.context,
-        selector_label=top.selector_label if top.selector_label is not None else dflt.selector_label,
-    )
 
 
 def pod_source(component: Component, settings: KubernetesSettings) -> tuple[str, str]:
@@ -104,3 +111,38 @@ def pod_source(component: Component, settings: KubernetesSettings) -> tuple[str,
     if settings.selector_label:
         return ("selector", f"{settings.selector_label}={component.name}")
     return ("deployment", k.deployment or component.name)
+
+
+def pre_matches(tasks: Mapping[str, Task], task: Task, ref: str) -> tuple[str, ...]:
+    """The task ids a `pre` entry of `task` may stand for; exactly one means resolved.
+
+    The rule, in order: a bare name inside a component task is that
+    component's task (`pre: [build]` in api:migrate is api:build); then the
+    task with that id; then the only task anywhere with that name. Several
+    tasks with that name: all of them (ambiguous); none: ().
+    """
+    if ":" not in ref and task.component is not None and f"{task.component}:{ref}" in tasks:
+        return (f"{task.component}:{ref}",)
+    if ref in tasks:
+        return (ref,)
+    return tuple(t.id for t in tasks.values() if t.name == ref)
+
+
+def executor_problem(task: Task) -> tuple[tuple, str, tuple[str, ...]] | None:
+    """What is wrong with the executors a task declares (SPEC §2), or None:
+    (path of the key inside the task, message, hints). The config layer
+    reports it with the file and line; emb.executors.choice for any Task."""
+    if task.executors is not None and not task.executors:
+        return (("executors",), f"task {task.id}: `executors` is empty",
+                ("list at least one executor, or remove the key",))
+    for path, name in [*((("executors", i), n) for i, n in enumerate(task.executors or ())),
+                       *((("executor",), task.executor),) * (task.executor is not None)]:
+        if name not in EXECUTOR_NAMES:
+            return (path, f"task {task.id}: unknown executor {name!r}", (f"executors: {', '.join(EXECUTOR_NAMES)}",))
+        if task.component is None and name in COMPONENT_EXECUTORS:
+            return (path, f"project task {task.id} cannot use the {name} executor (it needs a component)",
+                    ("move the task under a component's `tasks:`, or use local",))
+    if task.executor is not None and task.executors is not None and task.executor not in task.executors:
+        return (("executor",), f"task {task.id}: executor '{task.executor}' is not in its executors "
+                               f"({', '.join(task.executors)})", ("add it to `executors`, or remove `executor`",))
+    return None

@@ -17,18 +17,16 @@ References inside `pre`
   then the only task anywhere with that name.
 - Anything else (unknown, ambiguous) is a configuration error.
 
-Order: every task after its `pre` tasks, `pre` tasks in their declared
-order, requested tasks in command-line order, each task once. graphlib
-checks the graph (a cycle is an error printing it: `a -> b -> a`, read
-"a needs b, which needs a") and yields the order.
+Order (emb.graph): every task after its `pre` tasks, `pre` tasks in their
+declared order, requested tasks in command-line order, each task once; a
+cycle is an error printing it: `a -> b -> a`, read "a needs b, which needs a".
 """
 
 from __future__ import annotations
 
-import graphlib
-
+from emb import graph
 from emb.errors import ConfigError, UsageError
-from emb.model import Monorepo, Task
+from emb.model import Monorepo, Task, pre_matches
 
 
 def plan(monorepo: Monorepo, refs: list[str], all_matching: bool = False) -> list[Task]:
@@ -68,60 +66,21 @@ def resolve_reference(monorepo: Monorepo, ref: str, all_matching: bool = False) 
 
 def run_order(monorepo: Monorepo, requested: list[str]) -> list[str]:
     """`requested` and everything they need through `pre`, each once, in run order."""
-    deps: dict[str, list[str]] = {}
-    rank: dict[str, int] = {}  # depth-first post-order: the "natural" order among valid ones
-
-    def visit(task_id: str) -> None:
-        if task_id in deps:
-            return
-        deps[task_id] = [resolve_pre(monorepo, monorepo.tasks[task_id], p) for p in monorepo.tasks[task_id].pre]
-        for dep in deps[task_id]:
-            visit(dep)
-        rank[task_id] = len(rank)
-
-    for task_id in requested:
-        visit(task_id)
-
-    sorter = graphlib.TopologicalSorter(deps)
-    try:
-        sorter.prepare()
-    except graphlib.CycleError as err:
-        # err.args[1] lists nodes each a predecessor of the next (b, a, b: a needs b):
-        # reversed, it reads in `pre` direction.
-        cycle = list(reversed(err.args[1]))
-        raise ConfigError(
-            f"the `pre` tasks form a cycle: {' -> '.join(cycle)}",
-            ["remove one of these `pre` entries"],
-        ) from None
-    # Among the tasks ready to run, always take the one the depth-first walk
-    # met first, so the order is the declared one and not graphlib's level order.
-    order: list[str] = []
-    ready: list[str] = []
-    while sorter.is_active():
-        ready.extend(sorter.get_ready())
-        ready.sort(key=rank.__getitem__)
-        task_id = ready.pop(0)
-        order.append(task_id)
-        sorter.done(task_id)
-    return order
+    deps, rank = graph.closure(
+        requested, lambda task_id: [resolve_pre(monorepo, monorepo.tasks[task_id], p)
+                                    for p in monorepo.tasks[task_id].pre])
+    return graph.order(deps, rank, cycle_message="the `pre` tasks form a cycle",
+                       cycle_hint="remove one of these `pre` entries")
 
 
 def resolve_pre(monorepo: Monorepo, task: Task, ref: str) -> str:
-    """The task id a `pre` entry of `task` stands for (rule in the module docstring)."""
-    tasks = monorepo.tasks
-    candidates = []
-    if ":" not in ref and task.component is not None:
-        candidates.append(f"{task.component}:{ref}")
-    candidates.append(ref)
-    for candidate in candidates:
-        if candidate in tasks:
-            return candidate
-    by_name = [t.id for t in tasks.values() if t.name == ref]
-    if len(by_name) == 1:
-        return by_name[0]
-    if len(by_name) > 1:
+    """The task id a `pre` entry of `task` stands for (rule: emb.model.pre_matches)."""
+    matches = pre_matches(monorepo.tasks, task, ref)
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
         raise ConfigError(
-            f"task {task.id}: `pre` entry {ref!r} is ambiguous: it matches {', '.join(by_name)}",
+            f"task {task.id}: `pre` entry {ref!r} is ambiguous: it matches {', '.join(matches)}",
             ["use a task id (component:name) in `pre`"],
         )
     raise ConfigError(f"task {task.id}: `pre` entry {ref!r} is not a task", _suggestions(monorepo, ref))

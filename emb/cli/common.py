@@ -1,15 +1,15 @@
-"""Helpers shared by the command modules: global options, loading, output."""
+"""Helpers shared by the command modules: global options, loading, errors, tables."""
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 from typing import Any, Iterable, Sequence
 
 import click
 
+from emb.config import load
 from emb.errors import EmbError
+from emb.output import style
 
 
 class Globals:
@@ -24,8 +24,6 @@ class Globals:
     def monorepo(self):
         """Load (once) the monorepo for this invocation."""
         if self._monorepo is None:
-            from emb.config import load
-
             self._monorepo = load(root=self.root, flavor=self.flavor)
         return self._monorepo
 
@@ -33,35 +31,11 @@ class Globals:
 pass_globals = click.make_pass_decorator(Globals, ensure=True)
 
 
-def use_color(stream=None) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
-    stream = stream or sys.stderr
-    if os.environ.get("NO_COLOR"):
-        return False
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-def style(text: str, stream=None, **kw) -> str:
-    return click.style(text, **kw) if use_color(stream) else text
-
-
 def print_error(err: EmbError) -> None:
     prefix = style("emb: error:", sys.stderr, fg="red", bold=True)
     click.echo(f"{prefix} {err.message}", err=True)
     for hint in err.hints:
         click.echo(f"  hint: {hint}", err=True)
-
-
-def note(message: str) -> None:
-    """One of emb's own progress lines: always stderr, so stdout is the task's alone."""
-    click.echo(message, err=True)
-
-
-def print_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], width: int | None = None) -> str:

@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import click
 
-from emb.cli.common import pass_globals, print_json, table
-
-
-def compose_services(monorepo) -> frozenset[str]:
-    """The project's Compose services (emb.compose returns an empty set without
-    running docker when the project has no Compose file)."""
-    try:
-        from emb.compose import compose_services as services
-    except ImportError:  # the compose layer is optional for listing
-        return frozenset()
-    return frozenset(services(monorepo))
+from emb.cli.common import pass_globals, table
+from emb.docker.compose import compose_services
+from emb.model import pod_source
+from emb.output import print_json
 
 
 def kubernetes_target(component, settings) -> dict:
-    from emb.model import pod_source
-
     kind, value = pod_source(component, settings)
     record = {kind: value}
     if component.kubernetes.container:
@@ -39,11 +30,9 @@ def components(globals_, as_json: bool):
     """List the components: NAME, FOLDER, COMPOSE (is it a Compose service?),
     KUBERNETES (the Deployment or label selector its pods are found by, and
     the container when set)."""
-    from emb.model import effective_kubernetes
-
     monorepo = globals_.monorepo()
     services = compose_services(monorepo) if monorepo.components else frozenset()
-    settings = effective_kubernetes(monorepo)
+    settings = monorepo.kubernetes
     records = []
     for c in monorepo.components.values():
         records.append({

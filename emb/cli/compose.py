@@ -1,6 +1,6 @@
 """`emb up`, `emb down`, `emb ps`, `emb logs`, `emb shell`: the Compose project of the monorepo.
 
-Each runs the Compose CLI in the monorepo root (emb.compose), so the user's
+Each runs the Compose CLI in the monorepo root (emb.docker.compose), so the user's
 COMPOSE_* settings, override files and `.env` apply as for `docker compose`.
 A COMPONENT argument names a Compose service; an unknown one is an error
 listing the services.
@@ -8,25 +8,24 @@ listing the services.
 
 from __future__ import annotations
 
-import os
 import sys
-from pathlib import Path
 
 import click
 
-from emb.cli.common import Globals, pass_globals, print_json, table
+from emb.cli.common import Globals, pass_globals, table
+from emb.docker import compose
+from emb.executors import RunContext
+from emb.flow.shell import open_shell
+from emb.model import Component
+from emb.output import print_json
 
 
 def _services_or_error(monorepo, names) -> None:
-    from emb import compose
-
     for name in names:
         compose.require_service(monorepo, name)
 
 
 def _require_compose_file(monorepo) -> None:
-    from emb import compose
-
     compose.compose_argv()  # no CLI: the clearer error comes first
     if not compose.compose_file_applies(monorepo.root):
         raise compose.no_compose_file_error(monorepo)
@@ -38,8 +37,6 @@ def _require_compose_file(monorepo) -> None:
 @pass_globals
 def up(g: Globals, components: tuple[str, ...], build: bool) -> int:
     """Start the Compose services (all, or the COMPONENTs named), detached."""
-    from emb import compose
-
     monorepo = g.monorepo()
     _require_compose_file(monorepo)
     _services_or_error(monorepo, components)
@@ -51,8 +48,6 @@ def up(g: Globals, components: tuple[str, ...], build: bool) -> int:
 @pass_globals
 def down(g: Globals, volumes: bool) -> int:
     """Stop and remove the Compose project's containers and networks."""
-    from emb import compose
-
     monorepo = g.monorepo()
     _require_compose_file(monorepo)
     return compose.stream_compose(monorepo, ["down", *(["--volumes"] if volumes else [])])
@@ -63,8 +58,6 @@ def down(g: Globals, volumes: bool) -> int:
 @pass_globals
 def ps(g: Globals, as_json: bool) -> int:
     """List the Compose services and the state of their containers."""
-    from emb import compose
-
     monorepo = g.monorepo()
     _require_compose_file(monorepo)
     rows = service_rows(compose.compose_services(monorepo), compose.containers(monorepo))
@@ -105,8 +98,6 @@ def service_rows(services, containers: list[dict]) -> list[dict]:
 @pass_globals
 def logs(g: Globals, component: str, follow: bool, tail: str | None) -> int:
     """Show a Compose service's logs."""
-    from emb import compose
-
     monorepo = g.monorepo()
     compose.require_service(monorepo, component)
     args = ["logs", *(["--follow"] if follow else []), *(["--tail", tail] if tail else []), component]
@@ -119,20 +110,8 @@ def logs(g: Globals, component: str, follow: bool, tail: str | None) -> int:
 @pass_globals
 def shell(g: Globals, component: str, shell: str) -> int:
     """Open an interactive shell in a Compose service's container."""
-    from emb import compose, process
-    from emb.executors import Command
-    from emb.executors.compose import explain_refusal
-
     monorepo = g.monorepo()
-    compose.require_service(monorepo, component)
-    tty = sys.stdin.isatty() and sys.stdout.isatty()
-    # Without a terminal (a pipe, CI) the shell still runs, reading stdin (-T).
-    argv = [*compose.compose_argv(), "exec", *([] if tty else ["-T"]), component, shell]
-    cmd = Command(argv=tuple(argv), cwd=monorepo.root, tty=tty, where=f"compose service {component}")
-    # A shell session is not logged: what is typed there may be secret.
-    result = process.run(cmd, log_path=Path(os.devnull))
-    if result.exit_code == 1:
-        error = explain_refusal(result.stderr_tail or "", component)
-        if error is not None:
-            raise error
-    return result.exit_code
+    # A Compose service need not be a component: `emb shell db` opens a shell in db.
+    target = monorepo.components.get(component) or Component(name=component, root_dir=monorepo.root, rel_dir=".")
+    ctx = RunContext(monorepo, stdin_tty=sys.stdin.isatty(), stdout_tty=sys.stdout.isatty())
+    return open_shell("container", ctx, target, shell)

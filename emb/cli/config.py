@@ -6,7 +6,8 @@ import json
 
 import click
 
-from emb.cli.common import pass_globals, print_json
+from emb.cli.common import pass_globals
+from emb.output import print_json
 
 
 @click.group(short_help="Print the resolved configuration or its JSON Schema.")

@@ -53,12 +53,8 @@ class LazyGroup(click.Group):
         if target is None:
             return None
         module, attr = target.split(":")
-        try:
-            return getattr(importlib.import_module(module), attr)
-        except (ImportError, AttributeError):
-            if os.environ.get("EMB_DEBUG"):
-                raise
-            return None
+        # A bug in a command module must show as itself, not as "no such command".
+        return getattr(importlib.import_module(module), attr)
 
     def format_commands(self, ctx, formatter):
         rows = [(name, SUMMARIES.get(name, "")) for name in COMMANDS]

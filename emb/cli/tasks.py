@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
-from emb.cli.common import pass_globals, print_json, table
+from emb.cli.common import pass_globals, table
+from emb.output import print_json
 
 
 class TasksGroup(click.Group):
@@ -18,12 +17,8 @@ class TasksGroup(click.Group):
     def get_command(self, ctx, name):
         if name != "run":
             return None
-        try:
-            from emb.cli.run import run
-        except ImportError:  # same policy as the root group: an unknown command, not a traceback
-            if os.environ.get("EMB_DEBUG"):
-                raise
-            return None
+        from emb.cli.run import run  # the command boundary: imported only when used
+
         return run
 
 

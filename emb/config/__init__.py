@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from emb.config.loader import load_monorepo
+
 
 def load(root: str | None = None, flavor: str | None = None, cwd: str | Path | None = None):
     """Find, read, validate and resolve the monorepo configuration.
@@ -20,6 +22,4 @@ def load(root: str | None = None, flavor: str | None = None, cwd: str | Path | N
     Side effects (SPEC §1): the dotenv plugin and the project `env:` block set
     variables in os.environ (dotenv never overrides one already set).
     """
-    from emb.config.loader import load_monorepo
-
     return load_monorepo(root=root, flavor=flavor, cwd=cwd)

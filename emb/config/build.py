@@ -9,15 +9,26 @@ from types import MappingProxyType
 
 from emb.config.expand import scalar_text
 from emb.config.where import Origins
-from emb.model import (Component, ComponentKubernetes, Confirm, KubernetesSettings, Monorepo, Task)
+from emb.model import (Component, ComponentKubernetes, Confirm, KubernetesSettings,
+                       Monorepo, Resource, Task, executor_problem, pre_matches)
 
-COMPONENT_EXECUTORS = ("container", "kubernetes")
+_KUBERNETES_KEYS = {"namespace": "namespace", "context": "context", "selector_label": "selectorLabel"}
 
 
-def kubernetes_settings(block: dict | None) -> KubernetesSettings:
-    block = block or {}
-    return KubernetesSettings(namespace=block.get("namespace"), context=block.get("context"),
-                              selector_label=block.get("selectorLabel"))
+def kubernetes_settings(doc: dict) -> KubernetesSettings:
+    """Top-level `kubernetes:` wins key by key over `defaults.kubernetes:` (SPEC §1)."""
+    layers = (("kubernetes", doc.get("kubernetes") or {}),
+              ("defaults.kubernetes", (doc.get("defaults") or {}).get("kubernetes") or {}))
+    values: dict = {}
+    sources: dict[str, str] = {}
+    for field, key in _KUBERNETES_KEYS.items():
+        for where, block in layers:
+            # An empty namespace or context (`${env:NS:-}`) counts as unset: the next layer decides.
+            if block.get(key) is not None and (block[key] != "" or field == "selector_label"):
+                values[field] = block[key]
+                sources[field] = f"{where}.{key}"
+                break
+    return KubernetesSettings(**values, sources=MappingProxyType(sources))
 
 
 def make_task(name: str, spec: dict, component: str | None) -> Task:
@@ -36,13 +47,29 @@ def make_task(name: str, spec: dict, component: str | None) -> Task:
         workdir=spec.get("workdir"),
         vars=MappingProxyType({str(k): scalar_text(v) for k, v in (spec.get("vars") or {}).items()}),
         confirm=Confirm(confirm["message"], confirm.get("expect")) if confirm else None,
+        dependencies=tuple(str(d) for d in spec.get("dependencies") or ()),
     )
 
 
-def build(doc: dict, *, root: Path, config_file: Path, flavor: str | None, env: dict, variables: dict,
-          origins: Origins) -> Monorepo:
+def make_resource(name: str, spec: dict, component: str) -> Resource:
+    spec = spec or {}
+    return Resource(
+        id=f"{component}:{name}",
+        name=name,
+        component=component,
+        type=str(spec.get("type", "")),
+        params=MappingProxyType(dict(spec.get("params") or {})),
+        publish=bool(spec.get("publish", False)),
+        dependencies=tuple(str(d) for d in spec.get("dependencies") or ()),
+        rebuild_trigger=spec.get("rebuildTrigger"),
+    )
+
+
+def build(doc: dict, *, root: Path, config_file: Path, flavor: str | None, origins: Origins,
+          rebuild_policy: dict | None = None) -> Monorepo:
     components: dict[str, Component] = {}
     tasks: dict[str, Task] = {}
+    resources: dict[str, Resource] = {}
     paths: dict[str, tuple] = {}  # task id -> its path in the document, for errors
 
     for cname, comp in (doc.get("components") or {}).items():
@@ -56,6 +83,11 @@ def build(doc: dict, *, root: Path, config_file: Path, flavor: str | None, env: 
             tasks[task.id] = task
             paths[task.id] = ("components", cname, "tasks", tname)
             ids.append(task.id)
+        resource_ids = []
+        for rname, spec in (comp.get("resources") or {}).items():
+            resource = make_resource(str(rname), spec, cname)
+            resources[resource.id] = resource
+            resource_ids.append(resource.id)
         components[cname] = Component(
             name=cname,
             root_dir=Path(os.path.normpath(root / rel)),
@@ -64,6 +96,7 @@ def build(doc: dict, *, root: Path, config_file: Path, flavor: str | None, env: 
             kubernetes=ComponentKubernetes(deployment=k8s.get("deployment"), selector=k8s.get("selector"),
                                            container=k8s.get("container")),
             tasks=tuple(ids),
+            resources=tuple(resource_ids),
         )
     for tname, spec in (doc.get("tasks") or {}).items():
         task = make_task(str(tname), spec, None)
@@ -79,10 +112,10 @@ def build(doc: dict, *, root: Path, config_file: Path, flavor: str | None, env: 
         flavor=flavor,
         components=MappingProxyType(components),
         tasks=MappingProxyType(tasks),
-        kubernetes=kubernetes_settings(doc.get("kubernetes")),
-        defaults_kubernetes=kubernetes_settings((doc.get("defaults") or {}).get("kubernetes")),
-        env=MappingProxyType(dict(env)),
-        vars=MappingProxyType(dict(variables)),
+        kubernetes=kubernetes_settings(doc),
+        resources=MappingProxyType(resources),
+        defaults=MappingProxyType({k: v for k, v in (doc.get("defaults") or {}).items() if k != "kubernetes"}),
+        rebuild_policy=MappingProxyType(dict(rebuild_policy or {})),
         resolved=doc,
     )
 
@@ -93,16 +126,10 @@ def check_tasks(tasks: dict[str, Task], paths: dict[str, tuple], origins: Origin
         names.setdefault(task.name, []).append(task.id)
     for task in tasks.values():
         path = paths[task.id]
-        if task.executor and task.executors and task.executor not in task.executors:
-            raise origins.error(path + ("executor",),
-                                f"task {task.id}: executor '{task.executor}' is not in its executors "
-                                f"({', '.join(task.executors)})", ["add it to `executors`, or remove `executor`"])
-        if task.component is None:
-            for i, name in enumerate(task.executors or ()):
-                if name in COMPONENT_EXECUTORS:
-                    raise _component_only(origins, path + ("executors", i), task, name)
-            if task.executor in COMPONENT_EXECUTORS:
-                raise _component_only(origins, path + ("executor",), task, task.executor)
+        problem = executor_problem(task)
+        if problem is not None:
+            where, message, hints = problem
+            raise origins.error(path + where, message, list(hints))
         for i, ref in enumerate(task.pre):
             problem = _pre_problem(task, ref, tasks, names)
             if problem:
@@ -111,11 +138,8 @@ def check_tasks(tasks: dict[str, Task], paths: dict[str, tuple], origins: Origin
 
 
 def _pre_problem(task: Task, ref: str, tasks: dict[str, Task], names: dict[str, list[str]]):
-    """Why a `pre` entry does not name exactly one task (same rule as emb.planner.resolve_pre:
-    same component's task, then that id, then the only task with that name), or None."""
-    if (":" not in ref and task.component and f"{task.component}:{ref}" in tasks) or ref in tasks:
-        return None
-    matches = names.get(ref, [])
+    """Why a `pre` entry does not name exactly one task (emb.model.pre_matches), or None."""
+    matches = pre_matches(tasks, task, ref)
     if len(matches) == 1:
         return None
     if matches:
@@ -127,9 +151,3 @@ def _pre_problem(task: Task, ref: str, tasks: dict[str, Task], names: dict[str, 
     return (f"task {task.id}: pre '{ref}' names no task",
             [f"did you mean '{close[0]}'?" if close else "`pre` takes task ids (component:name) or names",
              "see `emb tasks` for the task ids"])
-
-
-def _component_only(origins: Origins, path: tuple, task: Task, executor: str):
-    return origins.error(path, f"project task {task.id} cannot use the {executor} executor "
-                               "(it needs a component)",
-                         ["move the task under a component's `tasks:`, or use local"])

@@ -8,17 +8,19 @@ import os
 from pathlib import Path
 from typing import MutableMapping
 
-from emb import __version__
+from emb import __version__, state
 from emb.config import cache
 from emb.config.build import build
+from emb.config.cache import ParseCache
 from emb.config.expand import Expander
 from emb.config.find import find_config_file
 from emb.config.flavors import apply_flavor
 from emb.config.merge import FlavorSource, merge_components, normalize_folder
 from emb.config.plugins import PluginRun, run_plugins
 from emb.config.schemafiles import schema_bytes
+from emb.config.validate import validate
 from emb.config.where import Origins, config_error
-from emb.config.yamlio import ParseCache, read_mapping
+from emb.config.yamlio import read_mapping
 from emb.errors import ConfigError
 from emb.model import Monorepo
 
@@ -33,12 +35,6 @@ def current_directory() -> Path:
                           ["cd to the monorepo, or pass -C DIR / set EMB_ROOT"]) from None
 
 
-def validate(kind, data, error) -> None:
-    from emb.config.validate import validate as run  # only on a validation-cache miss
-
-    run(kind, data, error)
-
-
 def load_monorepo(root: str | os.PathLike | None = None, flavor: str | None = None,
                   cwd: str | os.PathLike | None = None,
                   environ: MutableMapping[str, str] | None = None) -> Monorepo:
@@ -48,7 +44,7 @@ def load_monorepo(root: str | os.PathLike | None = None, flavor: str | None = No
     flavor = flavor or None
 
     config_file = find_config_file(root, cwd, environ)
-    cache_dir = config_file.parent / ".emb" / "cache"
+    cache_dir = state.cache_dir(config_file.parent)
     parsed = ParseCache(cache_dir / "parsed.marshal")
     raw, doc = read_mapping(config_file, "the configuration", EMB_HINT, parsed)
     origins = Origins(config_file)
@@ -117,5 +113,6 @@ def load_monorepo(root: str | os.PathLike | None = None, flavor: str | None = No
             resolved[key] = variables
         else:
             resolved[key] = expander.tree(value, (key,))
-    return build(resolved, root=root_dir, config_file=config_file, flavor=flavor, env=env,
-                 variables=variables, origins=origins)
+    policy = ((doc.get("flavors") or {}).get(flavor) or {}).get("defaults", {}).get("rebuildPolicy") if flavor else None
+    return build(resolved, root=root_dir, config_file=config_file, flavor=flavor, origins=origins,
+                 rebuild_policy=expander.tree(policy, ("flavors", flavor, "defaults", "rebuildPolicy")))

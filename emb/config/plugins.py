@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any, Callable, MutableMapping
 
 from emb.config.where import Origins
-from emb.config.yamlio import ParseCache, read_mapping
+from emb.config.cache import ParseCache
+from emb.config.yamlio import read_mapping
 
 EMBFILE_NAMES = ("Embfile.yml", "Embfile.yaml")
 EMBFILE_HINT = "an Embfile holds a component's keys: description, kubernetes, tasks, flavors"

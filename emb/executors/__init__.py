@@ -1,61 +1,69 @@
-"""Executors turn a Task into a Command; `emb.process` runs any Command.
+"""Executors: where a task runs. Each turns a Task into a Command (pure, apart
+from read-only lookups such as "which pod?"), and `emb.process` runs it.
 
-Each executor is a module (local.py, compose.py, kubernetes.py) exposing
-
-    def command(task: Task, ctx: RunContext) -> Command
-
-which must be free of side effects except read-only lookups (the kubernetes
-executor queries the cluster for a pod), so `--dry-run` is just "print the
-Command". Modules are imported lazily so `emb --help` stays fast.
+One table, `EXECUTORS`, maps each executor name (emb.model.EXECUTOR_NAMES)
+to its class; every class implements the whole `Executor` protocol, so
+callers never probe for a method. An executor is made per invocation
+(`create(name, ctx)`) and keeps whatever it learns during it (the pod it
+chose, the pods that vanished) on itself. The table names modules rather
+than importing them: a local run never loads the kubectl or Compose code.
 """
 
 from __future__ import annotations
 
 import importlib
-import shlex
-from types import MappingProxyType
-from pathlib import Path
-from typing import Mapping, NamedTuple
+from typing import NamedTuple, Protocol
 
-_EMPTY: Mapping[str, str] = MappingProxyType({})  # read-only default for mapping fields
+from emb.model import EXECUTOR_NAMES, Component, Monorepo, Task
+from emb.process.command import Command, RunResult
 
-_MODULES = {
-    "local": "emb.executors.local",
-    "container": "emb.executors.compose",
-    "kubernetes": "emb.executors.kubernetes",
+# name -> "module:class"; the keys are exactly emb.model.EXECUTOR_NAMES.
+EXECUTORS = {
+    "local": "emb.executors.local:LocalExecutor",
+    "container": "emb.executors.container:ContainerExecutor",
+    "kubernetes": "emb.executors.kubernetes:KubernetesExecutor",
 }
-
-
-class Command(NamedTuple):
-    """One command line to execute on the host: argv list, never a shell string."""
-
-    argv: tuple[str, ...]
-    env: Mapping[str, str] = _EMPTY  # added to emb's environment
-    cwd: Path | None = None
-    tty: bool = False  # run under a pseudo-terminal (pexpect)
-    where: str = ""  # human description of the target ("pod api-7f9c (staging)")
-    details: Mapping[str, str] = _EMPTY  # resolved target facts for --dry-run/--json
-
-    def shell_line(self) -> str:
-        """The argv shell-quoted, as `--dry-run` prints it."""
-        return shlex.join(self.argv)
-
-
-def get(name: str):
-    """The executor module for an executor name."""
-    return importlib.import_module(_MODULES[name])
+assert tuple(EXECUTORS) == EXECUTOR_NAMES
 
 
 class RunContext(NamedTuple):
     """What an executor needs beyond the task: the monorepo and the CLI's choices."""
 
-    monorepo: "Monorepo"
+    monorepo: Monorepo
     namespace: str | None = None  # -n/--namespace as given on the command line
     context: str | None = None  # --context
     pod: str | None = None  # --pod
     stdin_tty: bool = False
     stdout_tty: bool = False
-    dry_run: bool = False
+
+    def use_tty(self, interactive: bool) -> bool:
+        """The one TTY rule (SPEC §3): a pseudo-terminal only for interactive runs
+        with stdin and stdout on a terminal; otherwise the run has stdin attached
+        and never waits for a terminal that is not there."""
+        return bool(interactive and self.stdin_tty and self.stdout_tty)
 
 
-from emb.model import Monorepo  # noqa: E402  (type only; model imports nothing heavy)
+class Executor(Protocol):
+    """What every executor implements, in full."""
+
+    name: str
+
+    def __init__(self, ctx: RunContext) -> None: ...
+
+    def command(self, task: Task) -> Command:
+        """The command line that runs `task`; raises EmbError when it cannot run."""
+
+    def after_failure(self, task: Task | None, result: RunResult) -> Command | None:
+        """After a run of this executor's Command failed: raise the EmbError that
+        explains a failure of the tool itself (not of the task), return a fresh
+        Command to try again, or None when the task's own exit code stands.
+        `task` is None for a shell session."""
+
+    def shell_command(self, component: Component, shell: str | None) -> Command:
+        """An interactive shell in the component's target (`emb shell`, `emb kubernetes shell`)."""
+
+
+def create(name: str, ctx: RunContext) -> Executor:
+    """A fresh executor for this invocation."""
+    module, cls = EXECUTORS[name].split(":")
+    return getattr(importlib.import_module(module), cls)(ctx)

@@ -27,9 +27,7 @@ from __future__ import annotations
 from typing import Callable, Union
 
 from emb.errors import ConfigError, UsageError
-from emb.model import EXECUTOR_NAMES, Task
-
-NEEDS_COMPONENT = ("container", "kubernetes")
+from emb.model import COMPONENT_EXECUTORS, EXECUTOR_NAMES, Task, executor_problem
 PROJECT_TASK_HINT = "project tasks cannot use container/kubernetes: they have no component to run in"
 
 IsService = Union[bool, Callable[[], bool]]
@@ -107,7 +105,7 @@ def _check_requested(task: Task, requested: str, is_service: _Lazy) -> str:
         return requested
     allowed = _allowed(task, is_service)
     hints = []
-    if task.component is None and requested in NEEDS_COMPONENT:
+    if task.component is None and requested in COMPONENT_EXECUTORS:
         hints.append(PROJECT_TASK_HINT)
     elif requested == "container" and task.executors is None:
         hints.append(f"component {task.component} is not a Docker Compose service")
@@ -120,26 +118,11 @@ def _check_requested(task: Task, requested: str, is_service: _Lazy) -> str:
 
 
 def _check_declared(task: Task) -> None:
-    """Reject configurations SPEC §2 forbids (the config layer may already have)."""
-    if task.executors is not None and not task.executors:
-        raise ConfigError(f"task {task.id}: `executors` is empty", ["list at least one executor, or remove the key"])
-    declared = list(task.executors or ())
-    if task.executor is not None:
-        declared.append(task.executor)
-    for name in declared:
-        if name not in EXECUTOR_NAMES:
-            raise ConfigError(
-                f"task {task.id}: unknown executor {name!r}",
-                [f"executors: {', '.join(EXECUTOR_NAMES)}"],
-            )
-        if task.component is None and name in NEEDS_COMPONENT:
-            raise ConfigError(f"task {task.id} cannot run on {name} (allowed: local)", [PROJECT_TASK_HINT])
-    if task.executor is not None and task.executors is not None and task.executor not in task.executors:
-        raise ConfigError(
-            f"task {task.id}: executor {task.executor} is not in its executors "
-            f"({', '.join(task.executors)})",
-            ["add it to `executors`, or remove `executor`"],
-        )
+    """Reject configurations SPEC §2 forbids (the config layer already reported
+    them with file and line for tasks it loaded: same rule, emb.model)."""
+    problem = executor_problem(task)
+    if problem is not None:
+        raise ConfigError(problem[1], list(problem[2]))
 
 
 def _is_allowed(task: Task, name: str, is_service: _Lazy) -> bool:

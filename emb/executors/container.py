@@ -4,22 +4,24 @@
 
 Checks before running, without a docker call in the usual case: the CLI is
 installed, a compose file applies, and the component is a service (the
-service list is cached on disk by emb.compose).
+service list is cached on disk by emb.docker.compose).
 
 Whether the service is *running* is not asked beforehand: that would cost a
 second `docker compose` call (~130 ms) on every run. `compose exec` refuses a
 stopped service itself, with `service "x" is not running` and exit code 1
-before anything runs, so `retry_command` (which the runner calls once after a
-failed run) recognises exactly that last line and turns it into emb's error
-(exit 125, hint `emb up x`). The same goes for an unreachable daemon.
+before anything runs, so `after_failure` recognises exactly that last line
+and turns it into emb's error (exit 125, hint `emb up x`). The same goes for
+an unreachable daemon.
 """
 
 from __future__ import annotations
 
-from emb import compose
-from emb.errors import UsageError
-from emb.executors import Command, RunContext
-from emb.model import Task
+from emb.docker import compose
+from emb.docker.engine import is_daemon_refusal
+from emb.errors import EmbError, UsageError
+from emb.executors import RunContext
+from emb.model import Component, Task
+from emb.process.command import Command, RunResult
 
 # compose exits 1 when it refuses to start the exec (service not running,
 # daemon unreachable); a task's own failure could also be 1, so the stderr's
@@ -27,55 +29,63 @@ from emb.model import Task
 COMPOSE_REFUSED_EXIT = 1
 
 
-def command(task: Task, ctx: RunContext) -> Command:
-    service = _service(task)
-    base = compose.compose_argv()
-    compose.require_service(ctx.monorepo, service)
-    tty = use_tty(task, ctx)
-    argv = [*base, "exec"]
-    if not tty:
-        argv.append("-T")
-    for name, value in task.vars.items():
-        # One argv item each: the value reaches the container byte for byte.
-        argv += ["-e", f"{name}={value}"]
-    if task.workdir:
-        argv += ["-w", task.workdir]
-    argv += [service, "sh", "-c", task.script or ":"]
-    return Command(
-        argv=tuple(argv),
-        cwd=ctx.monorepo.root,
-        tty=tty,
-        where=f"compose service {service}",
-        details={"executor": "container", "service": service, "compose": " ".join(base)},
-    )
+class ContainerExecutor:
+    name = "container"
 
+    def __init__(self, ctx: RunContext):
+        self.ctx = ctx
+        self._last_service: str = ""  # the service of the last shell session
 
-def use_tty(task: Task, ctx: RunContext) -> bool:
-    """A pseudo-terminal only for interactive tasks run from a terminal (SPEC §3)."""
-    return bool(task.interactive and ctx.stdin_tty and ctx.stdout_tty)
+    def command(self, task: Task) -> Command:
+        service = _service(task)
+        base = compose.compose_argv()
+        compose.require_service(self.ctx.monorepo, service)
+        tty = self.ctx.use_tty(task.interactive)
+        argv = [*base, "exec"]
+        if not tty:
+            argv.append("-T")
+        for name, value in task.vars.items():
+            # One argv item each: the value reaches the container byte for byte.
+            argv += ["-e", f"{name}={value}"]
+        if task.workdir:
+            argv += ["-w", task.workdir]
+        argv += [service, "sh", "-c", task.script or ":"]
+        return Command(
+            argv=tuple(argv),
+            cwd=self.ctx.monorepo.root,
+            tty=tty,
+            where=f"compose service {service}",
+            details={"executor": "container", "service": service, "compose": " ".join(base)},
+        )
 
-
-def retry_command(task: Task, ctx: RunContext, result) -> Command | None:
-    """Never retries; raises emb's error when compose refused to start the exec.
-
-    `result` is the runner's RunResult (exit_code, stderr_tail).
-    """
-    if getattr(result, "exit_code", None) != COMPOSE_REFUSED_EXIT:
+    def after_failure(self, task: Task | None, result: RunResult) -> Command | None:
+        """Never retries; raises emb's error when compose refused to start the exec."""
+        if result.exit_code != COMPOSE_REFUSED_EXIT:
+            return None
+        service = self._last_service if task is None else _service(task)
+        error = explain_refusal(result.stderr_tail, service)
+        if error is not None:
+            raise error
         return None
-    error = explain_refusal(getattr(result, "stderr_tail", "") or "", _service(task))
-    if error is not None:
-        raise error
-    return None
+
+    def shell_command(self, component: Component, shell: str | None) -> Command:
+        monorepo = self.ctx.monorepo
+        compose.require_service(monorepo, component.name)
+        self._last_service = component.name
+        tty = self.ctx.use_tty(True)
+        # Without a terminal (a pipe, CI) the shell still runs, reading stdin (-T).
+        argv = [*compose.compose_argv(), "exec", *([] if tty else ["-T"]), component.name, shell or "sh"]
+        return Command(argv=tuple(argv), cwd=monorepo.root, tty=tty, where=f"compose service {component.name}")
 
 
-def explain_refusal(stderr_tail: str | bytes, service: str):
+def explain_refusal(stderr_tail: str | bytes, service: str) -> EmbError | None:
     """emb's error for compose's own refusal to exec, judged by the last stderr line only."""
     if isinstance(stderr_tail, bytes):
         stderr_tail = stderr_tail.decode("utf-8", "replace")
     last = compose.last_line(stderr_tail)
     if last == f'service "{service}" is not running':
         return compose.not_running_error(service)
-    if last.startswith("Cannot connect to the Docker daemon") or last.startswith("error during connect"):
+    if is_daemon_refusal(last):
         return compose.classify_failure(last)
     return None
 

@@ -5,52 +5,65 @@
 - Task `vars` are added to the environment of `sh` (values byte for byte:
   they never pass through a shell). Project `env` is already in emb's own
   environment (the config layer exports it), so the task inherits it.
-- A TTY only for interactive tasks run from a terminal (stdin and stdout); otherwise the
-  task runs with stdin attached (piped input reaches it) and never waits
-  for a terminal that is not there.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from emb.errors import CannotStart, UsageError
-from emb.executors import Command, RunContext
-from emb.model import Task
+from emb.executors import RunContext
+from emb.model import Component, Task
+from emb.process.command import Command, RunResult
 
 
-def command(task: Task, ctx: RunContext) -> Command:
-    if task.script is None:
-        raise UsageError(f"task {task.id} has no script")
-    cwd = working_directory(task, ctx)
-    if not cwd.is_dir():
-        raise CannotStart(
-            f"task {task.id} cannot run locally: folder {cwd} does not exist",
-            ["check the component's rootDir and the task's workdir"],
+class LocalExecutor:
+    name = "local"
+
+    def __init__(self, ctx: RunContext):
+        self.ctx = ctx
+
+    def command(self, task: Task) -> Command:
+        if task.script is None:
+            raise UsageError(f"task {task.id} has no script")
+        cwd = self.working_directory(task)
+        if not cwd.is_dir():
+            raise CannotStart(
+                f"task {task.id} cannot run locally: folder {cwd} does not exist",
+                ["check the component's rootDir and the task's workdir"],
+            )
+        return Command(
+            argv=("sh", "-c", task.script),
+            env=dict(task.vars),
+            cwd=cwd,
+            tty=self.ctx.use_tty(task.interactive),
+            where=f"in {self._shown(cwd)}",
+            details={"cwd": str(cwd)},
         )
-    monorepo = ctx.monorepo
-    try:
-        shown = cwd.relative_to(monorepo.root).as_posix()
-    except ValueError:
-        shown = str(cwd)
-    shown = "the project root" if shown == "." else shown
-    return Command(
-        argv=("sh", "-c", task.script),
-        env=dict(task.vars),
-        cwd=cwd,
-        tty=bool(task.interactive and ctx.stdin_tty and ctx.stdout_tty),
-        where=f"in {shown}",
-        details={"cwd": str(cwd)},
-    )
 
+    def after_failure(self, task: Task | None, result: RunResult) -> Command | None:
+        return None  # sh's exit code is the task's own
 
-def working_directory(task: Task, ctx: RunContext) -> Path:
-    monorepo = ctx.monorepo
-    if task.component is None:
-        base = monorepo.root
-    else:
-        component = monorepo.components.get(task.component)
-        if component is None:
-            raise UsageError(f"task {task.id}: component {task.component} does not exist")
-        base = component.root_dir
-    return base / task.workdir if task.workdir else base
+    def shell_command(self, component: Component, shell: str | None) -> Command:
+        program = shell or os.environ.get("SHELL") or "sh"
+        return Command(argv=(program,), cwd=component.root_dir, tty=self.ctx.use_tty(True),
+                       where=f"in {self._shown(component.root_dir)}")
+
+    def working_directory(self, task: Task) -> Path:
+        monorepo = self.ctx.monorepo
+        if task.component is None:
+            base = monorepo.root
+        else:
+            component = monorepo.components.get(task.component)
+            if component is None:
+                raise UsageError(f"task {task.id}: component {task.component} does not exist")
+            base = component.root_dir
+        return base / task.workdir if task.workdir else base
+
+    def _shown(self, cwd: Path) -> str:
+        try:
+            shown = cwd.relative_to(self.ctx.monorepo.root).as_posix()
+        except ValueError:
+            return str(cwd)
+        return "the project root" if shown == "." else shown
