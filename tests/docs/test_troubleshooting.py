@@ -25,7 +25,7 @@ def test_the_message_scan_finds_errors_from_every_layer():
     found = messages()
     files = {m.where.split(":")[0] for m in found}
     assert len(found) >= 60
-    for part in ("emb/config/", "emb/kube.py", "emb/compose.py", "emb/planner.py", "emb/executors/",
+    for part in ("emb/config/", "emb/kube/", "emb/docker/", "emb/planner.py", "emb/executors/",
                  "emb/config/validate.py"):
         assert any(f.startswith(part) for f in files), part
     assert any("asks for confirmation, but stdin is not a terminal" in m.key for m in found)

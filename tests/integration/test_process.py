@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from emb import process
-from emb.process import logs, piped
+from emb.process import child, logs, piped
 from emb.errors import CannotStart
-from emb.executors import Command
+from emb.process.command import Command
 from emb.model import Monorepo
+from tests.builders import monorepo
 from tests.helpers import live_members
 
 # Runs process.run in a separate Python process, as `emb run` does, so tests
@@ -26,7 +27,7 @@ from tests.helpers import live_members
 DRIVER = """
 import json, sys
 from pathlib import Path
-from emb.executors import Command
+from emb.process.command import Command
 from emb.process import run
 spec = json.loads(sys.argv[1])
 result = run(Command(argv=tuple(spec["argv"]), env=spec.get("env", {}), cwd=spec.get("cwd")),
@@ -105,7 +106,7 @@ def test_stderr_tail_keeps_the_last_bytes(tmp_path, capfd):
     result = process.run(sh("head -c 100000 /dev/zero | tr '\\0' x >&2; echo THE-END >&2"), log_path=tmp_path / "log")
     capfd.readouterr()
     assert result.stderr_tail.endswith(b"xxxTHE-END\n")
-    assert piped.STDERR_TAIL <= len(result.stderr_tail) <= 2 * piped.STDERR_TAIL
+    assert child.STDERR_TAIL <= len(result.stderr_tail) <= 2 * child.STDERR_TAIL
 
 
 def test_quiet_keeps_the_terminal_clean_but_logs_everything(tmp_path, capfd):
@@ -335,36 +336,36 @@ def _kill_group(pgid: int) -> None:
 
 
 def _repo(root: Path, flavor: str | None = None) -> Monorepo:
-    return Monorepo(name="demo", root=root, config_file=root / ".emb.yml", flavor=flavor, components={}, tasks={})
+    return monorepo(root, flavor=flavor)
 
 
 def test_each_run_gets_its_own_log_and_the_stable_link_follows_the_latest(tmp_path):
     repo = _repo(tmp_path)
-    first = process.log_path_for(repo, "api:migrate")
-    second = process.log_path_for(repo, "api:migrate")
-    logs = tmp_path / ".emb" / "default" / "logs" / "tasks"
+    first = logs.log_path_for(repo, "api:migrate")
+    second = logs.log_path_for(repo, "api:migrate")
+    folder = tmp_path / ".emb" / "default" / "logs" / "tasks"
     assert first != second
-    assert first.parent == second.parent == logs / "api__migrate"
+    assert first.parent == second.parent == folder / "api__migrate"
     assert first.exists() and second.exists()
-    stable = logs / "api__migrate.log"
+    stable = folder / "api__migrate.log"
     assert stable.is_symlink()
     assert stable.resolve() == second.resolve()
     assert not os.path.isabs(os.readlink(stable)), "a relative link survives moving the folder"
 
 
 def test_flavors_log_apart(tmp_path):
-    path = process.log_path_for(_repo(tmp_path, "staging"), "lint")
+    path = logs.log_path_for(_repo(tmp_path, "staging"), "lint")
     assert path.parent == tmp_path / ".emb" / "staging" / "logs" / "tasks" / "lint"
 
 
 @pytest.mark.parametrize("task_id,name", [("api:migrate", "api__migrate"), ("lint", "lint"), ("a b/c", "a_b_c"), ("..", "_..")])
 def test_task_ids_become_safe_file_names(task_id, name):
-    assert process.sanitize_task_id(task_id) == name
+    assert logs.sanitize_task_id(task_id) == name
 
 
 def test_old_runs_are_pruned(tmp_path):
     repo = _repo(tmp_path)
-    paths = [process.log_path_for(repo, "lint") for _ in range(logs.KEEP_RUNS + 5)]
+    paths = [logs.log_path_for(repo, "lint") for _ in range(logs.KEEP_RUNS + 5)]
     kept = sorted((paths[0].parent).iterdir())
     assert kept == paths[-(logs.KEEP_RUNS + 1):]  # the new run and the KEEP_RUNS before it
 
@@ -372,13 +373,13 @@ def test_old_runs_are_pruned(tmp_path):
 def test_big_old_logs_go_first(tmp_path, monkeypatch):
     monkeypatch.setattr(logs, "KEEP_BYTES", 1000)
     repo = _repo(tmp_path)
-    small_old = process.log_path_for(repo, "lint")
+    small_old = logs.log_path_for(repo, "lint")
     small_old.write_bytes(b"x" * 100)
-    big = process.log_path_for(repo, "lint")
+    big = logs.log_path_for(repo, "lint")
     big.write_bytes(b"x" * 5000)
-    small_new = process.log_path_for(repo, "lint")
+    small_new = logs.log_path_for(repo, "lint")
     small_new.write_bytes(b"x" * 100)
-    latest = process.log_path_for(repo, "lint")
+    latest = logs.log_path_for(repo, "lint")
     assert sorted(latest.parent.iterdir()) == [small_old, small_new, latest]
 
 
@@ -386,12 +387,12 @@ def test_a_log_still_being_written_is_never_pruned(tmp_path, monkeypatch):
     monkeypatch.setattr(logs, "KEEP_RUNS", 1)
     monkeypatch.setattr(logs, "KEEP_BYTES", 10)
     repo = _repo(tmp_path)
-    running = process.log_path_for(repo, "lint")
+    running = logs.log_path_for(repo, "lint")
     pid_file = tmp_path / "pid"
     emb = subprocess.Popen(driver(f"head -c 100 /dev/zero; echo $$ > {pid_file}; sleep 30", running), stdout=subprocess.DEVNULL)
     try:
         wait_for_file(pid_file)
-        others = [process.log_path_for(repo, "lint") for _ in range(3)]
+        others = [logs.log_path_for(repo, "lint") for _ in range(3)]
         assert running.exists(), "a concurrent run's log was removed while it was being written"
         assert not others[0].exists()  # finished (never opened) and over the budget
     finally:
@@ -407,7 +408,7 @@ def test_concurrent_runs_never_share_a_log(tmp_path):
 
     def make():
         for _ in range(20):
-            p = process.log_path_for(repo, "lint")
+            p = logs.log_path_for(repo, "lint")
             with lock:
                 paths.append(p)
 

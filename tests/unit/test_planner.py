@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from emb.errors import ConfigError, UsageError
-from emb.model import Component, Monorepo, Task
+from emb.model import Monorepo, Task
 from emb.planner import plan, resolve_pre, resolve_reference
+from tests import builders
 
 
 def task(task_id: str, *pre: str, script: str | None = "true") -> Task:
-    component, _, name = task_id.rpartition(":")
-    return Task(id=task_id, name=name, component=component or None, script=script, pre=pre)
+    return builders.task(task_id, script=script, pre=pre)
 
 
 def monorepo(*tasks: Task) -> Monorepo:
-    root = Path("/nonexistent/repo")
-    names = {t.component for t in tasks if t.component}
-    return Monorepo(
-        name="demo",
-        root=root,
-        config_file=root / ".emb.yml",
-        flavor=None,
-        components={n: Component(name=n, root_dir=root / n, rel_dir=n) for n in sorted(names)},
-        tasks={t.id: t for t in tasks},
-    )
+    return builders.monorepo(tasks=tasks)
 
 
 def ids(tasks) -> list[str]:

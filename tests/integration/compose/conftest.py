@@ -96,7 +96,7 @@ def in_project(project, monkeypatch):
     """For in-process calls: this project's COMPOSE_PROJECT_NAME, no other COMPOSE_* settings."""
     import os
 
-    from emb import compose
+    from emb.docker import compose
 
     for key in list(os.environ):
         if key.startswith("COMPOSE_"):

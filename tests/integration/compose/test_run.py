@@ -122,7 +122,7 @@ def test_missing_docker_cli_is_a_clear_error(project, tmp_path):
 
 def test_one_compose_call_per_run_once_the_service_list_is_cached(project, tmp_path):
     """The container path costs the exec alone: the service list comes from the disk cache."""
-    from emb import compose
+    from emb.docker import compose
 
     real_plugin = compose._plugin_path()
     calls = tmp_path / "calls.log"

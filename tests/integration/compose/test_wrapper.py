@@ -1,4 +1,4 @@
-"""emb.compose and the executor's command lines against the real daemon and Compose v2.
+"""emb.docker.compose and the executor's command lines against the real daemon and Compose v2.
 
 These call emb's functions in-process and run the executor's argv with
 subprocess, so they check the command line itself, independent of the runner.
@@ -10,22 +10,18 @@ import subprocess
 
 import pytest
 
-from emb import compose
+from emb.docker import compose
 from emb.errors import CannotStart
-from emb.executors import RunContext
-from emb.executors import compose as executor
-from emb.model import Component, Monorepo, Task
+from emb.executors.container import ContainerExecutor
+from emb.model import Monorepo, Task
+from emb.process.command import RunResult
+from tests.builders import context, monorepo
 
 pytestmark = pytest.mark.docker  # real Docker daemon + Compose v2
 
 
 def monorepo_of(project) -> Monorepo:
-    names = ("api", "idle", "lib")
-    return Monorepo(
-        name="composetest", root=project.root, config_file=project.root / ".emb.yml", flavor=None,
-        components={n: Component(name=n, root_dir=project.root / n, rel_dir=n) for n in names},
-        tasks={},
-    )
+    return monorepo(project.root, components=("api", "idle", "lib"), name="composetest")
 
 
 def run_argv(cmd, input: bytes | None = None) -> subprocess.CompletedProcess:
@@ -34,8 +30,8 @@ def run_argv(cmd, input: bytes | None = None) -> subprocess.CompletedProcess:
 
 def exec_task(project, **task_fields) -> tuple:
     task = Task(id="api:t", name="t", component="api", **task_fields)
-    ctx = RunContext(monorepo=monorepo_of(project))
-    return task, ctx, executor.command(task, ctx)
+    executor = ContainerExecutor(context(monorepo_of(project)))
+    return task, executor, executor.command(task)
 
 
 # --- services ---------------------------------------------------------------------
@@ -114,12 +110,12 @@ def test_piped_stdin_reaches_the_script(in_project):
 
 def test_stopped_service_refusal_is_explained(in_project):
     task = Task(id="idle:hello", name="hello", component="idle", script="echo hello")
-    ctx = RunContext(monorepo=monorepo_of(in_project))
-    done = run_argv(executor.command(task, ctx))
+    executor = ContainerExecutor(context(monorepo_of(in_project)))
+    done = run_argv(executor.command(task))
     assert done.returncode == 1 and done.stdout == b""
-    result = type("R", (), {"exit_code": done.returncode, "stderr_tail": done.stderr.decode()})()
+    result = RunResult(exit_code=done.returncode, duration=0.0, log_path=None, stderr_tail=done.stderr)
     with pytest.raises(CannotStart) as err:
-        executor.retry_command(task, ctx, result)
+        executor.after_failure(task, result)
     assert err.value.message == "the Compose service idle is not running"
     assert "emb up idle" in err.value.hints[0]
 
@@ -127,5 +123,5 @@ def test_stopped_service_refusal_is_explained(in_project):
 def test_non_service_component_lists_services(in_project):
     task = Task(id="lib:build", name="build", component="lib", script="true")
     with pytest.raises(CannotStart) as err:
-        executor.command(task, RunContext(monorepo=monorepo_of(in_project)))
+        ContainerExecutor(context(monorepo_of(in_project))).command(task)
     assert err.value.message == "lib is not a Docker Compose service (services: api, idle, web)"

@@ -141,7 +141,7 @@ def test_env_block_is_exported_in_order_and_visible_to_later_values(repo):
     mono = repo.load()
     assert repo.environ["TAG"] == "latest" and repo.environ["IMAGE"] == "app:latest"
     assert repo.environ["PORT"] == "8080"
-    assert dict(mono.env) == {"TAG": "latest", "IMAGE": "app:latest", "PORT": "8080"}
+    assert mono.resolved["env"] == {"TAG": "latest", "IMAGE": "app:latest", "PORT": "8080"}
     assert mono.tasks["t"].script == "echo app:latest"
     mono = repo.load(TAG="v9")
     assert mono.tasks["t"].script == "echo app:v9"

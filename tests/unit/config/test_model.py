@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from emb.model import effective_kubernetes, pod_source
+from emb.model import pod_source
 
 FULL = """\
 project: {name: shop}
@@ -53,15 +53,19 @@ def test_everything_declared_reaches_the_model(repo):
     assert task.confirm.message == "Sure?" and task.confirm.expect is None
     assert mono.tasks["check"].script is None and mono.tasks["check"].component is None
     assert mono.tasks["api:build"].executors is None and mono.tasks["api:build"].interactive is False
-    assert mono.vars == {"reg": "r.io"}
+    assert mono.resolved["vars"] == {"reg": "r.io"}
 
 
 def test_top_level_kubernetes_wins_key_by_key_over_defaults(repo):
     mono = repo.write({".emb.yml": FULL}).load()
-    assert mono.kubernetes.namespace == "ns-top" and mono.kubernetes.context is None
-    assert mono.defaults_kubernetes.namespace == "ns-default"
-    settings = effective_kubernetes(mono)
+    settings = mono.kubernetes
     assert (settings.namespace, settings.context) == ("ns-top", "ctx-default")
+    assert dict(settings.sources) == {
+        "namespace": "kubernetes.namespace",
+        "context": "defaults.kubernetes.context",
+        "selector_label": "kubernetes.selectorLabel",
+    }
+    assert mono.resolved["defaults"]["kubernetes"]["namespace"] == "ns-default"  # shadowed, still shown
     assert pod_source(mono.components["api"], settings) == ("selector", "app=api,tier=backend")
     assert pod_source(mono.components["web"], settings) == ("selector", "app.kubernetes.io/component=web")
 

@@ -7,14 +7,15 @@ import pytest
 from emb.errors import ConfigError, UsageError
 from emb.executors.choice import allowed_executors, choose_executor, choose_for_pre_task
 from emb.model import Task
+from tests.builders import task
 
 
 def project(**kw) -> Task:
-    return Task(id="build", name="build", script="true", **kw)
+    return task("build", script="true", **kw)
 
 
 def component(**kw) -> Task:
-    return Task(id="api:migrate", name="migrate", component="api", script="true", **kw)
+    return task("api:migrate", script="true", **kw)
 
 
 class Tripwire:
@@ -102,12 +103,14 @@ def test_choose_executor_refuses(task, requested, is_service, message, hint):
     assert hint in caught.value.hints
 
 
-# Configurations SPEC §2 forbids (the config layer checks them too).
+# Configurations SPEC §2 forbids: one rule (emb.model.executor_problem), worded as the
+# config layer reports it with file and line for the tasks it loads.
 CONFIG_ERRORS = [
-    (project(executor="container"), "task build cannot run on container (allowed: local)"),
-    (project(executors=("local", "kubernetes")), "task build cannot run on kubernetes (allowed: local)"),
+    (project(executor="container"), "project task build cannot use the container executor (it needs a component)"),
+    (project(executors=("local", "kubernetes")),
+     "project task build cannot use the kubernetes executor (it needs a component)"),
     (component(executor="kubernetes", executors=("container", "local")),
-     "task api:migrate: executor kubernetes is not in its executors (container, local)"),
+     "task api:migrate: executor 'kubernetes' is not in its executors (container, local)"),
     (component(executors=()), "task api:migrate: `executors` is empty"),
     (component(executor="ssh"), "task api:migrate: unknown executor 'ssh'"),
 ]

@@ -1,15 +1,58 @@
-"""The exec Command: argv shape, -i/-t rules, the sh -c script, dry-run details."""
+"""The kubernetes executor's Command: argv shape, -i/-t rules, the sh -c script,
+dry-run details, and what it makes of kubectl's failures.
 
+kubectl is a small sh script on a private PATH (tests/unit/fakes.py) that answers the one
+`get pods` lookup with a Ready pod and logs its calls; the real thing is
+exercised in tests/integration/kubernetes.
+"""
+
+import json
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from emb.errors import ConfigError
-from emb.executors import RunContext
-from emb.executors.kubernetes import build_script, command_for_pod, exec_argv, stdio_flags
-from emb.kube import PodChoice, Target
-from emb.model import Monorepo, Task
+from emb.errors import CannotStart, ConfigError
+from emb.executors.kubernetes import KubernetesExecutor, build_script, exec_argv
+from emb.kube.target import Target
+from emb.model import ComponentKubernetes, Task
+from emb.process.command import RunResult
+from tests.builders import context, monorepo
+from tests.unit.fakes import make_exe
+
+POD = {
+    "metadata": {"name": "api-1", "creationTimestamp": "2024-05-01T10:00:00Z", "labels": {"app": "api"}},
+    "spec": {"containers": [{"name": "app"}]},
+    "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]},
+}
+
+
+@pytest.fixture
+def kubectl(monkeypatch, tmp_path):
+    """`kubectl` on an otherwise empty PATH: `get pods` lists POD; every call is logged."""
+    for key in ("EMB_KUBECTL", "K8S_NAMESPACE"):
+        monkeypatch.delenv(key, raising=False)
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    calls = tmp_path / "kubectl-calls.log"
+    listing = json.dumps({"items": [POD]})
+    make_exe(bindir / "kubectl", f"echo \"$*\" >> '{calls}'\nprintf '%s\\n' '{listing}'\n")
+    monkeypatch.setenv("PATH", str(bindir))  # the fake uses sh builtins only
+    return calls
+
+
+def executor(**ctx) -> KubernetesExecutor:
+    """An executor for a monorepo whose component api has pods `app=api`, container app."""
+    repo = monorepo(components=["api"],
+                    component_kubernetes={"api": ComponentKubernetes(selector="app=api", container="app")})
+    return KubernetesExecutor(context(repo, **ctx))
+
+
+def exec_flags(argv) -> tuple[bool, bool]:
+    """(-i, -t) of a `kubectl ... exec [-i] [-t] api-1 ...` argv."""
+    flags = argv[argv.index("exec") + 1: argv.index("api-1")]
+    return ("-i" in flags, "-t" in flags)
 
 
 def test_exec_argv_shape():
@@ -53,8 +96,11 @@ def test_exec_argv_shape():
         (True, False, True, (True, False)),  # stdin piped: no -t, never hangs
     ],
 )
-def test_stdio_flags(interactive, stdin_tty, stdout_tty, expected):
-    assert stdio_flags(interactive, stdin_tty, stdout_tty) == expected
+def test_stdio_flags(kubectl, interactive, stdin_tty, stdout_tty, expected):
+    task = Task(id="api:t", name="t", component="api", script="true", interactive=interactive)
+    cmd = executor(stdin_tty=stdin_tty, stdout_tty=stdout_tty).command(task)
+    assert exec_flags(cmd.argv) == expected
+    assert cmd.tty is expected[1]
 
 
 NASTY = {
@@ -131,28 +177,11 @@ def test_invalid_var_name_or_nul_byte_is_a_config_error():
         build_script(Task(id="api:t", name="t", component="api", script="true", vars={"X": "a\0b"}))
 
 
-def _monorepo():
-    return Monorepo(
-        name="m",
-        root=Path("/tmp"),
-        config_file=Path("/tmp/.emb.yml"),
-        flavor=None,
-        components={},
-        tasks={},
-    )
-
-
-def test_command_details_and_where():
+def test_command_details_and_where(kubectl):
     task = Task(
         id="api:migrate", name="migrate", component="api", script="migrate", interactive=False
     )
-    ctx = RunContext(monorepo=_monorepo(), stdin_tty=False, stdout_tty=False)
-    cmd = command_for_pod(
-        task,
-        ctx,
-        Target("staging", "sim", namespace_source="--namespace"),
-        PodChoice("api-1", "app", "app=api", None),
-    )
+    cmd = executor(namespace="staging", context="sim", stdin_tty=False, stdout_tty=False).command(task)
     assert cmd.argv[:9] == (
         "kubectl",
         "--context",
@@ -175,41 +204,41 @@ def test_command_details_and_where():
         "container": "app",
         "selector": "app=api",
     }
+    assert cmd.details["namespace from"] == "--namespace"
     assert (
         "kubectl --context sim --namespace staging exec -i api-1 -c app -- sh -c migrate"
         == cmd.shell_line()
     )
+    # one lookup: the component's pods, by the configured selector
+    assert kubectl.read_text().splitlines() == [
+        "--context sim --namespace staging get pods -l app=api -o json"
+    ]
 
 
-def test_interactive_on_terminal_gets_tty():
+def test_interactive_on_terminal_gets_tty(kubectl):
     task = Task(id="api:console", name="console", component="api", script="sh", interactive=True)
-    ctx = RunContext(monorepo=_monorepo(), stdin_tty=True, stdout_tty=True)
-    cmd = command_for_pod(task, ctx, Target("default"), PodChoice("api-1", "app"))
+    cmd = executor(stdin_tty=True, stdout_tty=True).command(task)
     assert cmd.tty is True
     assert cmd.argv[3:7] == ("exec", "-i", "-t", "api-1")
 
 
-class _Result:
-    def __init__(self, exit_code, stderr_tail):
-        self.exit_code, self.stderr_tail = exit_code, stderr_tail
+def result(exit_code: int, stderr_tail: bytes) -> RunResult:
+    return RunResult(exit_code=exit_code, duration=0.1, log_path=Path(os.devnull), stderr_tail=stderr_tail)
 
 
-def test_retry_command_leaves_task_failures_alone_and_explains_kubectl_refusals():
-    from emb.errors import CannotStart
-    from emb.executors.kubernetes import retry_command
-
+def test_after_failure_leaves_task_failures_alone_and_explains_kubectl_refusals():
     task = Task(id="api:migrate", name="migrate", component="api", script="migrate")
-    ctx = RunContext(monorepo=_monorepo(), namespace="staging", context="sim-readonly")
+    ex = executor(namespace="staging", context="sim-readonly")
     assert (
-        retry_command(task, ctx, _Result(3, b"boom\ncommand terminated with exit code 3\n")) is None
+        ex.after_failure(task, result(3, b"boom\ncommand terminated with exit code 3\n")) is None
     )
-    assert retry_command(task, ctx, _Result(1, b"my own error: nope\n")) is None
+    assert ex.after_failure(task, result(1, b"my own error: nope\n")) is None
     forbidden = (
         b'Error from server (Forbidden): pods "api-1" is forbidden: User "readonly" cannot create '
         b'resource "pods/exec" in API group "" in the namespace "staging"\n'
     )
     with pytest.raises(CannotStart) as err:
-        retry_command(task, ctx, _Result(1, forbidden))
+        ex.after_failure(task, result(1, forbidden))
     assert err.value.exit_code == 125
     assert (
         "kubectl --context sim-readonly --namespace staging auth can-i create pods/exec"

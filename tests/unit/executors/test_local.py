@@ -10,25 +10,24 @@ import pytest
 
 from emb.errors import CannotStart
 from emb.executors import RunContext
-from emb.executors.local import command
-from emb.model import Component, Monorepo, Task
+from emb.executors.local import LocalExecutor
+from emb.model import Monorepo, Task
+from tests.builders import context, monorepo
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Monorepo:
-    (tmp_path / "services" / "api" / "db").mkdir(parents=True)
-    return Monorepo(
-        name="demo",
-        root=tmp_path,
-        config_file=tmp_path / ".emb.yml",
-        flavor=None,
-        components={"api": Component(name="api", root_dir=tmp_path / "services" / "api", rel_dir="services/api")},
-        tasks={},
-    )
+    repo = monorepo(tmp_path, components={"api": "services/api"}, mkdirs=True)
+    (tmp_path / "services" / "api" / "db").mkdir()
+    return repo
 
 
 def ctx(repo: Monorepo, **kw) -> RunContext:
-    return RunContext(monorepo=repo, **kw)
+    return context(repo, **kw)
+
+
+def command(task: Task, ctx: RunContext):
+    return LocalExecutor(ctx).command(task)
 
 
 def test_a_project_task_runs_sh_c_at_the_root(repo):

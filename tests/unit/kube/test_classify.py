@@ -3,7 +3,8 @@ kubectl 1.32 printed against a test server (captured, not invented)."""
 
 import pytest
 
-from emb.kube import Target, error_for, exec_failure, parse_failure
+from emb.kube.errors import error_for, exec_failure, parse_failure
+from emb.kube.target import Target
 
 SAMPLES = {
     "unauthorized": "error: You must be logged in to the server (Unauthorized)\n",
@@ -75,6 +76,17 @@ def test_context_not_found_lists_contexts():
     )
     assert "'nope' not found" in err.message
     assert "kubectl config get-contexts -o name" in err.hints[0]
+
+
+def test_unreachable_names_the_cluster_it_is_given():
+    # error_for is pure: the (context, server) of the kubeconfig is passed in (kubectl.explain reads it).
+    failure = parse_failure(SAMPLES["unreachable"])
+    err = error_for(Target("ns"), failure, doing="x", cluster=("sim", "https://127.0.0.1:1"))
+    assert err.message.startswith(
+        "cannot reach the Kubernetes cluster (context sim, server https://127.0.0.1:1): "
+    )
+    err = error_for(Target("ns"), failure, doing="x", cluster=(None, None))
+    assert err.message.startswith("kubectl has no cluster configured")
 
 
 def test_unrecognised_failure_keeps_kubectl_words_and_the_command():

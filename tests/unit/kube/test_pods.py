@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from emb.errors import CannotStart
-from emb.kube import (
+from emb.kube.pods import (
     DEFAULT_CONTAINER_ANNOTATION,
     human_age,
     is_ready,

@@ -1,9 +1,24 @@
-"""Namespace and context precedence (SPEC §4) as table tests of the pure functions."""
+"""Namespace and context precedence (SPEC §4) as table tests of the pure functions:
+the config layer's merge of `kubernetes:` over `defaults.kubernetes:`, then
+emb.kube.target's resolution (flag > environment > config > default)."""
 
 import pytest
 
+from emb.config.build import kubernetes_settings
 from emb.errors import UsageError
-from emb.kube import Target, kubectl_command, resolve_context, resolve_namespace
+from emb.kube.target import Target, kubectl_command, resolve_context, resolve_namespace, target_for
+from emb.model import KubernetesSettings
+from tests.builders import monorepo
+
+
+def settings(key: str, top: str | None, defaults: str | None) -> KubernetesSettings:
+    """The project's kubernetes settings as the config layer merges them."""
+    doc: dict = {"kubernetes": {}, "defaults": {"kubernetes": {}}}
+    if top is not None:
+        doc["kubernetes"][key] = top
+    if defaults is not None:
+        doc["defaults"]["kubernetes"][key] = defaults
+    return kubernetes_settings(doc)
 
 
 @pytest.mark.parametrize(
@@ -24,13 +39,21 @@ from emb.kube import Target, kubectl_command, resolve_context, resolve_namespace
 )
 def test_namespace_precedence(cli, env, config, defaults, expected, source):
     environ = {} if env is None else {"K8S_NAMESPACE": env}
-    got = resolve_namespace(cli, environ, config, defaults)
-    assert (got.value, got.source) == (expected, source)
+    repo = monorepo(kubernetes=settings("namespace", config, defaults))
+    got = target_for(repo, namespace=cli, environ=environ)
+    assert (got.namespace, got.namespace_source) == (expected, source)
 
 
 def test_namespace_flag_cannot_be_empty():
     with pytest.raises(UsageError):
-        resolve_namespace("  ", {}, "cfg", None)
+        resolve_namespace("  ", {}, "cfg")
+
+
+def test_the_config_value_keeps_the_source_it_is_given():
+    got = resolve_namespace(None, {}, "dflt-ns", "defaults.kubernetes.namespace")
+    assert (got.value, got.source) == ("dflt-ns", "defaults.kubernetes.namespace")
+    got = resolve_context(None, "c3", "defaults.kubernetes.context")
+    assert (got.value, got.source) == ("c3", "defaults.kubernetes.context")
 
 
 @pytest.mark.parametrize(
@@ -44,8 +67,9 @@ def test_namespace_flag_cannot_be_empty():
     ],
 )
 def test_context_precedence(cli, config, defaults, expected, source):
-    got = resolve_context(cli, config, defaults)
-    assert (got.value, got.source) == (expected, source)
+    repo = monorepo(kubernetes=settings("context", config, defaults))
+    got = target_for(repo, context=cli, environ={})
+    assert (got.context, got.context_source) == (expected, source)
 
 
 def test_base_args_put_context_before_namespace():

@@ -3,7 +3,7 @@
 import pytest
 
 from emb.errors import UsageError
-from emb.kube import deployment_selector, parse_selector, selector_matches
+from emb.kube.selectors import deployment_selector, parse_selector, selector_matches
 
 LABELS = {"app": "api", "tier": "backend", "track": "stable"}
 
