@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import compose_bench  # noqa: E402  (this folder is not a package)
 import kube_bench  # noqa: E402
 from monorepo import generate as generate_monorepo  # noqa: E402
+from common import clean_env, emb_argv, write  # noqa: E402,F401
 from timing import (  # noqa: E402
     BenchError, Row, compare, fmt_value, interleaved, ratio_at_most, skipped, time_once, under,
 )
@@ -39,25 +40,10 @@ STREAM_BYTES = 200 * 1024 * 1024
 STREAM_LINE = "emb bench: the quick brown fox jumps over the lazy dog 0123456"
 
 
-def emb_argv(*args: str) -> list[str]:
-    """The installed console script, as users run it (falls back to python -m emb)."""
-    exe = shutil.which("emb", path=str(Path(sys.executable).parent)) or shutil.which("emb")
-    return [exe, *args] if exe else [sys.executable, "-m", "emb", *args]
 
 
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("EMB_", "K8S_"))}
-    env["NO_COLOR"] = "1"
-    env.update(extra)
-    return env
 
 
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
 
 
 # --- monorepos ----------------------------------------------------------------------------------
@@ -286,7 +272,7 @@ Rows that explain the container and kubernetes ratios (from
 ## What is measured
 
 - **Start-up**: `emb --help`, against the bare Python interpreter start-up.
-  emb imports its heavy dependencies (jsonschema, pexpect, plumbum, jsonpatch)
+  emb imports its heavy dependencies (jsonschema, pexpect, jsonpatch)
   only in the commands that use them.
 - **`emb tasks`** on generated monorepos (`scripts/benchlib/monorepo.py`) whose
   components are found by the `autodocker` and `embfiles` plugins, each with a

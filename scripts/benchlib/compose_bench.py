@@ -28,29 +28,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from common import clean_env, emb_argv, write  # noqa: E402,F401
 from timing import Row, compare, fmt_value, ratio_at_most, time_once  # noqa: E402
 
 TOP = Path(__file__).resolve().parents[2]
 BUSYBOX_CANDIDATES = ("/bin/busybox", "/usr/bin/busybox")
 
 
-def _emb(*args: str) -> list[str]:
-    exe = shutil.which("emb", path=str(Path(sys.executable).parent)) or shutil.which("emb")
-    return [exe, *args] if exe else [sys.executable, "-m", "emb", *args]
 
 
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("EMB_", "K8S_", "COMPOSE_"))}
-    # Installed emb has its bytecode cached; without it every run compiles emb's modules.
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["NO_COLOR"] = "1"
-    env.update(extra)
-    return env
 
 
 def _plugin_argv() -> list[str]:
     sys.path.insert(0, str(TOP))
-    from emb.compose import compose_argv
+    from emb.docker.compose import compose_argv
 
     return list(compose_argv())
 
@@ -78,7 +69,7 @@ def setup_project(work: Path) -> tuple[Path, dict[str, str], str]:
         f"services:\n  svc:\n    image: {image}\n    pull_policy: never\n"
         "    command: [sh, -c, \"trap 'exit 0' TERM; sleep 3600 & wait\"]\n"
     )
-    env = _env(COMPOSE_PROJECT_NAME=f"emb-bench-compose-{os.getpid()}")
+    env = clean_env(COMPOSE_PROJECT_NAME=f"emb-bench-compose-{os.getpid()}")
     subprocess.run(["docker", "compose", "up", "-d"], cwd=root, env=env, check=True, capture_output=True)
     return root, env, image
 
@@ -93,20 +84,20 @@ def measure(runs: int, root: Path, env: dict[str, str]) -> list[Row]:
     docker_compose_exec = ["docker", "compose", *exec_args]
     rows = [compare(
         "container exec: `emb run svc:noop` vs `docker compose exec -T`",
-        _emb("run", "svc:noop"), docker_compose_exec, runs=runs, env=env, cwd=root,
+        emb_argv("run", "svc:noop"), docker_compose_exec, runs=runs, env=env, cwd=root,
         goal="ratio ≤ 1.3", judge=ratio_at_most(1.3),
     )]
     plugin = _plugin_argv()
     if plugin[:2] != ["docker", "compose"]:
         rows.append(compare("compose plugin run directly vs through `docker`", [*plugin, *exec_args],
                             docker_compose_exec, runs=runs, env=env, cwd=root))
-    rows.append(compare("emb's own part: `emb run --dry-run svc:noop`", _emb("run", "--dry-run", "svc:noop"),
+    rows.append(compare("emb's own part: `emb run --dry-run svc:noop`", emb_argv("run", "--dry-run", "svc:noop"),
                         None, runs=runs, env=env, cwd=root))
     cache = root / ".emb" / "default" / "cache" / "compose-services.json"
 
     def cold() -> float:
         cache.unlink(missing_ok=True)
-        return time_once(_emb("run", "svc:noop"), env=env, cwd=root)
+        return time_once(emb_argv("run", "svc:noop"), env=env, cwd=root)
 
     samples = sorted(cold() for _ in range(max(3, runs // 2)))
     rows.append(Row(what="`emb run svc:noop` with a cold service cache", median=samples[len(samples) // 2],

@@ -32,6 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from common import clean_env, emb_argv, write  # noqa: E402,F401
 from timing import BenchError, Row, compare, fmt_value, ratio_at_most, skipped
 
 TOP = Path(__file__).resolve().parents[2]
@@ -40,18 +41,8 @@ SELECTOR = "app=api"
 GOAL = "ratio ≤ 1.6"
 
 
-def _emb(*args: str) -> list[str]:
-    exe = shutil.which("emb", path=str(Path(sys.executable).parent)) or shutil.which("emb")
-    return [exe, *args] if exe else [sys.executable, "-m", "emb", *args]
 
 
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("EMB_", "K8S_", "KUBE"))}
-    # An installed emb has its bytecode cached; without it every run compiles emb's modules.
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["NO_COLOR"] = "1"
-    env.update(extra)
-    return env
 
 
 def _free_port() -> int:
@@ -119,7 +110,7 @@ def start_kubesim(work: Path) -> tuple[subprocess.Popen, Path]:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    env = _env(KUBECONFIG=str(kubeconfig))
+    env = clean_env(KUBECONFIG=str(kubeconfig))
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and proc.poll() is None:
         if (
@@ -177,10 +168,10 @@ def measure(runs: int, work: Path) -> list[Row]:
         root = work / "monorepo"
         root.mkdir()
         (root / ".emb.yml").write_text(EMB_YML)
-        env = _env(KUBECONFIG=str(kubeconfig))
+        env = clean_env(KUBECONFIG=str(kubeconfig))
         # The pod emb picks (first Ready, oldest first), so both sides exec into the same pod.
         plan = subprocess.run(
-            _emb("run", "--dry-run", "--json", "api:noop"),
+            emb_argv("run", "--dry-run", "--json", "api:noop"),
             cwd=root,
             env=env,
             capture_output=True,
@@ -209,7 +200,7 @@ def measure(runs: int, work: Path) -> list[Row]:
         rows = [
             compare(
                 what,
-                _emb("run", "api:noop"),
+                emb_argv("run", "api:noop"),
                 bare,
                 runs=runs,
                 env=env,
@@ -222,7 +213,7 @@ def measure(runs: int, work: Path) -> list[Row]:
         detail = [
             compare(
                 "… through a Deployment (`get deployment` + `get pods` + exec)",
-                _emb("run", "viadeploy:noop"),
+                emb_argv("run", "viadeploy:noop"),
                 bare,
                 runs=runs,
                 env=env,
@@ -231,7 +222,7 @@ def measure(runs: int, work: Path) -> list[Row]:
             ),
             compare(
                 "… emb without the exec: `emb run --dry-run api:noop`",
-                _emb("run", "--dry-run", "api:noop"),
+                emb_argv("run", "--dry-run", "api:noop"),
                 get,
                 runs=runs,
                 env=env,
@@ -240,7 +231,7 @@ def measure(runs: int, work: Path) -> list[Row]:
             ),
             compare(
                 "… emb's Python floor: `emb --version`",
-                _emb("--version"),
+                emb_argv("--version"),
                 None,
                 runs=runs,
                 env=env,
@@ -263,7 +254,7 @@ def measure(runs: int, work: Path) -> list[Row]:
             detail.append(
                 compare(
                     f"… `emb run` with EMB_KUBECTL={Path(real).name} vs bare dispatcher `kubectl exec`",
-                    _emb("run", "api:noop"),
+                    emb_argv("run", "api:noop"),
                     bare,
                     runs=runs,
                     env={**env, "EMB_KUBECTL": real},
