@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from emb import __version__
+from emb import __version__, launch
 from emb.errors import EXIT_INTERRUPTED, EmbError
 
 # name -> "module:attribute"; the order is the order of `emb --help`.
@@ -92,6 +92,9 @@ def cli(ctx: click.Context, root: str | None, flavor: str | None, verbose: bool)
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code; EmbError becomes a one-line message."""
+    # First thing: the environment emb was started in, before the repository's
+    # env: block and .env files are exported (they never choose emb's tools).
+    launch.capture()
     verbose = "-v" in (argv or sys.argv[1:]) or "--verbose" in (argv or sys.argv[1:])
     try:
         rv = cli.main(args=argv, prog_name="emb", standalone_mode=False)
