@@ -32,10 +32,11 @@ try:  # built into CPython; hashlib would also load OpenSSL (~4 ms of start-up o
 except ImportError:  # pragma: no cover - other interpreters
     from hashlib import blake2b
 
+from emb import launch
 from emb.errors import CannotStart
 
 __all__ = ["STATE_FOLDER", "StateFolderError", "atomic_write", "blake2b", "cache_dir", "flavor_dir",
-           "read_record", "refuse_links", "safe_dir", "write_record"]
+           "read_record", "refuse_links", "safe_dir", "sign", "user_key", "write_record"]
 
 STATE_FOLDER = ".emb"
 DIR_MODE = 0o700
@@ -76,14 +77,16 @@ def _refuse(current: Path, info: os.stat_result) -> None:
 
 
 def refuse_links(folder: Path) -> None:
-    """Raise StateFolderError if a level of `folder` that exists is a symlink or a file
-    (levels that do not exist yet are fine: nothing is created here)."""
+    """Raise StateFolderError if a level of `folder` that exists is a symlink (levels
+    that do not exist yet are fine, a file in the way just means no cache: nothing
+    is created here)."""
     for current in _levels(folder):
         try:
             info = os.lstat(current)
         except OSError:
             return
-        _refuse(current, info)
+        if stat.S_ISLNK(info.st_mode):
+            _refuse(current, info)
 
 
 def safe_dir(folder: Path) -> Path:
@@ -143,3 +146,78 @@ def read_record(file: Path, key: str) -> Any:
 
 def write_record(file: Path, key: str, value: Any) -> bool:
     return atomic_write(file, json.dumps({"key": key, "value": value}).encode())
+
+
+# --------------------------------------------------------------- the per-user cache key
+
+_KEY_SIZE = 32
+_user_key: bytes | None | bool = False  # False: not read yet
+
+
+def user_key_file() -> Path:
+    """`$XDG_STATE_HOME/emb/key` (default `~/.local/state/emb/key`), from the environment
+    emb was started in: a repository's .env cannot point emb at a key of its own."""
+    environ = launch.launch_environ()
+    base = environ.get("XDG_STATE_HOME") or os.path.join(launch.home(), ".local", "state")
+    return Path(base) / "emb" / "key"
+
+
+def user_key() -> bytes | None:
+    """The secret that authenticates emb's caches (created 0600 on first use), or None
+    when it cannot be read or created (then no cache is trusted, or written).
+
+    The caches live in the work tree, where a repository could ship its own:
+    an entry emb did not write itself (keyed with this user's secret) is ignored."""
+    global _user_key
+    if _user_key is False:
+        _user_key = _read_or_create_key(user_key_file())
+    return _user_key
+
+
+def _read_or_create_key(file: Path) -> bytes | None:
+    for _ in range(2):
+        try:
+            fd = os.open(file, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except FileNotFoundError:
+            try:
+                file.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+                fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
+            except FileExistsError:
+                continue  # another emb created it meanwhile: read that one
+            except OSError:
+                return None
+            key = os.urandom(_KEY_SIZE)
+            try:
+                os.write(fd, key)
+            except OSError:
+                os.close(fd)
+                return None
+            os.close(fd)
+            return key
+        except OSError:
+            return None
+        try:
+            info = os.fstat(fd)
+            if info.st_uid != os.getuid() or info.st_mode & 0o077 or not stat.S_ISREG(info.st_mode):
+                return None  # someone else's, or readable by others: not a secret
+            key = os.read(fd, _KEY_SIZE + 1)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        return key if len(key) == _KEY_SIZE else None
+    return None
+
+
+def sign(payload: bytes, purpose: bytes) -> bytes | None:
+    """A MAC of `payload` under the user's key (None: no key, so nothing is trusted)."""
+    key = user_key()
+    if key is None:
+        return None
+    return blake2b(payload, key=key, person=purpose[:16], digest_size=32).digest()
+
+
+def reset_user_key() -> None:
+    """Tests only."""
+    global _user_key
+    _user_key = False
