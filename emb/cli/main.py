@@ -90,8 +90,28 @@ def cli(ctx: click.Context, root: str | None, flavor: str | None, verbose: bool)
     ctx.obj = Globals(root=root, flavor=flavor, verbose=verbose)
 
 
+def _standard_streams() -> None:
+    """`emb run x >&-` or `2>&-`: a closed standard fd becomes /dev/null.
+
+    Otherwise the next file emb opens (a log) would take fd 1 or 2 and receive
+    the task's output, and Python leaves sys.stdout/sys.stderr None. What goes
+    to a closed stream is dropped; the exit code still tells how the run went."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+    for name, mode in (("stdin", "r"), ("stdout", "w"), ("stderr", "w")):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, mode))
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code; EmbError becomes a one-line message."""
+    _standard_streams()
     # First thing: the environment emb was started in, before the repository's
     # env: block and .env files are exported (they never choose emb's tools).
     launch.capture()
