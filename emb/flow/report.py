@@ -21,11 +21,12 @@ def command_line(cmd: Command) -> str:
     Exact and runnable, with two exceptions for safety: known secret values are
     *** (emb.redact), and an argument holding control characters is written
     in bash's $'...' form (`$'\x1b]52;...'`), so printing it cannot drive the terminal."""
-    line = " ".join(quote(a) for a in cmd.argv)
+    # Masked before quoting: a secret holding a quote would not be found in the quoted form.
+    line = " ".join(quote(redact.mask(a)) for a in cmd.argv)
     if cmd.env:
-        assignments = " ".join(f"{quote(k)}={quote(v)}" for k, v in cmd.env.items())
+        assignments = " ".join(f"{quote(k)}={quote(redact.mask(v))}" for k, v in cmd.env.items())
         line = f"env {assignments} {line}"
-    return redact.mask(line)
+    return line
 
 
 def quote(arg: str) -> str:
