@@ -24,7 +24,7 @@ from typing import Iterable, Mapping
 
 from emb import launch, process, state
 from emb.docker.engine import INSTALL_HINT, daemon_error
-from emb.errors import EXIT_INTERRUPTED, CannotStart
+from emb.errors import CannotStart
 
 # The files `docker compose` reads by default, in its order of preference.
 COMPOSE_FILE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
@@ -346,7 +346,7 @@ def stream_compose(monorepo, args: list[str]) -> int:
         code, tail = process.passthrough(argv, cwd=monorepo.root)
     except OSError as exc:
         raise CannotStart(f"cannot run {display_name(argv)}: {exc.strerror}", [INSTALL_HINT]) from None
-    if code not in (0, EXIT_INTERRUPTED):
+    if code != 0 and code not in process.STOPPED_CODES:
         error = classify_failure(tail.decode("utf-8", "replace"), monorepo=monorepo)
         if error is not None:
             raise error

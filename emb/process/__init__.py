@@ -28,7 +28,7 @@ from emb.process.command import Captured, Command, RunResult
 from emb.process.piped import run_piped
 from emb.process.tty import run_tty
 
-__all__ = ["Captured", "Command", "RunResult", "Stopped", "capture", "passthrough", "run", "which"]
+__all__ = ["Captured", "Command", "RunResult", "STOPPED_CODES", "Stopped", "capture", "passthrough", "run", "which"]
 
 
 class Stopped(EmbError):
@@ -40,6 +40,8 @@ class Stopped(EmbError):
         super().__init__(f"stopped by {signal.Signals(signum).name}", exit_code=128 + signum)
 
 LOOKUP_TIMEOUT = 120.0  # seconds a lookup may take before emb gives up on it
+# What passthrough returns when emb was interrupted (Ctrl+C, SIGTERM, SIGHUP): not the tool's failure.
+STOPPED_CODES = frozenset({EXIT_INTERRUPTED, 128 + 15, 128 + 1})
 
 
 def run(cmd: Command, *, log_path: Path, quiet: bool = False) -> RunResult:

@@ -70,6 +70,8 @@ def _create_unique(folder: Path, stem: str) -> Path:
             return path
         except FileExistsError:
             continue
+        except OSError as err:  # a full disk (no inode left), a read-only or foreign folder
+            raise CannotStart(f"cannot create a log file in {folder}: {err.strerror}") from None
     raise CannotStart(f"cannot create a log file in {folder}")
 
 
