@@ -106,8 +106,8 @@ def test_the_schema_lists_the_executor_names_once_and_in_order():
     defs = json.loads((SCHEMA_DIR / "defs.schema.json").read_text())
     assert tuple(defs["$defs"]["executor"]["enum"]) == EXECUTOR_NAMES
     task = defs["$defs"]["task"]["properties"]
-    assert task["executor"] == {"$ref": "#/$defs/executor"}
-    assert task["executors"]["items"] == {"$ref": "#/$defs/executor"}
+    assert task["executor"]["$ref"] == "#/$defs/executor"
+    assert task["executors"]["items"]["$ref"] == "#/$defs/executor"
 
     def enums(node):
         if isinstance(node, dict):
