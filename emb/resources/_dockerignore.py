@@ -31,8 +31,8 @@ EXACT, PREFIX, SUFFIX, REGEX = range(4)
 
 _BOM = b"\xef\xbb\xbf"
 # Go's strings.TrimSpace (unicode.IsSpace); Python's str.strip() would also eat \x1c-\x1f.
-_GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
-            "\u2028\u2029\u202f\u205f\u3000"
+_GO_SPACE = ("\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+             "\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 # Characters patternmatcher escapes before handing the pattern to the regexp engine.
 _REGEX_META = frozenset(".+()|{}$")
 # fsutil: an exception whose text holds one of these forces the walk into every excluded folder.
@@ -93,7 +93,8 @@ class Pattern:
         self.kind, self.match, self.python = _compile(text, source)
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
-        return f"Pattern({'!' if self.exclusion else ''}{self.text!r}, {('exact', 'prefix', 'suffix', 'regex')[self.kind]})"
+        kind = ("exact", "prefix", "suffix", "regex")[self.kind]
+        return f"Pattern({'!' if self.exclusion else ''}{self.text!r}, {kind})"
 
 
 def compile_patterns(lines: Iterable[str], source: str = ".dockerignore") -> tuple[Pattern, ...]:

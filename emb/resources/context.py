@@ -141,13 +141,17 @@ def context_entries(context: Path | str, dockerfile: Path | str | None = None,
     return entries
 
 
-def _context_records(context: Path, dockerfile, builder: str) -> list[tuple[str, str, int, os.stat_result]]:
+Record = tuple  # (relative path, absolute path, mode as sent, lstat)
+
+
+def _context_records(context: Path, dockerfile, builder: str) -> list[Record]:
     """(relative path, absolute path, mode as sent, lstat) of every entry sent, sorted by path."""
     builder = _builder(builder)
     context = Path(os.path.abspath(context))  # the hash cache is keyed by absolute paths
     if not context.is_dir():
         raise ConfigError(f"docker build context {context} is not a folder",
-                          hints=["params.context is relative to the component (a leading / to the monorepo root)"])
+                          hints=["params.context is relative to the component "
+                                 "(a leading / to the monorepo root)"])
     dockerfile = _dockerfile(context, dockerfile)
     patterns = ignore_patterns(context, dockerfile, builder)
     walk_patterns = patterns
@@ -245,7 +249,7 @@ def _dockerfile(context: Path, dockerfile) -> Path:
 
 
 def _inside(context: Path, dockerfile: Path) -> str | None:
-    """The Dockerfile's path relative to the context as the docker CLI computes it, or None if outside."""
+    """The Dockerfile's path relative to the context as the docker CLI finds it; None if outside."""
     try:
         rel = os.path.relpath(os.path.realpath(dockerfile), os.path.realpath(context))
     except ValueError:  # pragma: no cover - other drive on Windows
@@ -256,7 +260,7 @@ def _inside(context: Path, dockerfile: Path) -> str | None:
 # -- fingerprints ---------------------------------------------------------------------
 
 class HashCache:
-    """Digests of file contents, trusted while a file's (inode, size, mtime, ctime, device) stay the same.
+    """Digests of file contents, trusted while (inode, size, mtime, ctime, device) stay the same.
 
     `reads` counts the files whose content was read (a warm check reads none).
     """
@@ -350,7 +354,8 @@ def entry_value(path: Path | str, cache: HashCache | None = None) -> str:
         info = os.stat(path)
     except OSError as exc:
         raise EmbError(f"cannot read {path}: {exc.strerror}") from None
-    return _manifest([(path, path, info.st_mode, info)], HashCache() if cache is None else cache, started)[path]
+    cache = HashCache() if cache is None else cache
+    return _manifest([(path, path, info.st_mode, info)], cache, started)[path]
 
 
 def _manifest(records: Iterable, cache: HashCache, started: int) -> dict[str, str]:
@@ -440,10 +445,11 @@ def watched_files(context: Path | str, root: Path | str, globs: Sequence[str],
                        "a folder is not a file: write 'folder/**' to watch what it holds"])
         for record in found:
             records.setdefault(record[0], record)
-    return _manifest(sorted(records.values(), key=_first), HashCache() if cache is None else cache, started)
+    cache = HashCache() if cache is None else cache
+    return _manifest(sorted(records.values(), key=_first), cache, started)
 
 
-def expand_glob(context: Path | str, root: Path | str, glob: str) -> list[tuple[str, str, int, os.stat_result]]:
+def expand_glob(context: Path | str, root: Path | str, glob: str) -> list[Record]:
     """[(display path, absolute path, mode, lstat)] of the non-folder entries `glob` matches, sorted."""
     rooted = glob.startswith("/")
     base = os.path.abspath(root if rooted else context)

@@ -96,6 +96,11 @@ CASES: dict[str, dict] = {
         "name+plus": "12", "nameplus": "13",
         "ay.cfg": "14", "by.cfg": "15",
     },
+    "non-ascii-names": {
+        "Dockerfile": COPY_ALL,
+        ".dockerignore": "é?.txt\nдок*\n",
+        "é1.txt": "1", "éé.txt": "2", "éab.txt": "3", "документ": "4", "docs/ünï": "5",
+    },
     "dockerfile-and-ignore-excluded": {
         "Dockerfile": COPY_ALL,
         ".dockerignore": "*\n!src\n!*.md\n",
