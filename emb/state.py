@@ -36,7 +36,8 @@ from emb import launch
 from emb.errors import CannotStart
 
 __all__ = ["STATE_FOLDER", "StateFolderError", "atomic_write", "blake2b", "cache_dir", "flavor_dir",
-           "read_record", "refuse_links", "safe_dir", "sign", "user_key", "write_record"]
+           "read_record", "read_signed", "refuse_links", "safe_dir", "sign", "user_key", "write_record",
+           "write_signed"]
 
 STATE_FOLDER = ".emb"
 DIR_MODE = 0o700
@@ -221,3 +222,26 @@ def reset_user_key() -> None:
     """Tests only."""
     global _user_key
     _user_key = False
+
+
+def write_signed(file: Path, payload: bytes, purpose: bytes) -> bool:
+    """atomic_write of `payload` with its MAC in front; False (nothing written) without a key.
+    For any cache whose bytes emb would otherwise trust (marshal, pickled digests...)."""
+    mac = sign(payload, purpose)
+    return mac is not None and atomic_write(file, mac + payload)
+
+
+def read_signed(file: Path, purpose: bytes) -> bytes | None:
+    """The payload of a file `write_signed` wrote for `purpose` under this user's key, or None
+    (missing, damaged, planted by a repository, or no key)."""
+    from _operator import _compare_digest  # hmac.compare_digest without importing hmac
+
+    try:
+        blob = Path(file).read_bytes()
+    except OSError:
+        return None
+    mac, payload = blob[:32], blob[32:]
+    expected = sign(payload, purpose)
+    if expected is None or not _compare_digest(mac, expected):
+        return None
+    return payload

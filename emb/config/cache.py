@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import marshal
 import sys
-from _operator import _compare_digest as compare_digest  # hmac.compare_digest, without hmac
 from pathlib import Path
 from typing import Any, Callable
 
 from emb.config.yamlio import parse
-from emb.state import atomic_write, blake2b, sign, user_key
+from emb.state import atomic_write, blake2b, read_signed, user_key, write_signed
 
 FILE_NAME = "validated"
 KEEP = 64  # recent keys kept: enough for a few flavors and branches
@@ -100,7 +99,6 @@ class ParseCache:
 
     VERSION = "emb-parsed-2 " + sys.version
     PURPOSE = b"emb-parsed"
-    MAC_SIZE = 32
 
     def __init__(self, file: Path | None):
         self.file = file
@@ -112,12 +110,10 @@ class ParseCache:
         if self._old is None:
             self._old = {}
             if self.file is not None:
+                payload = read_signed(self.file, self.PURPOSE)
+                if payload is None:
+                    return self._old  # missing, or not written by this user's emb: never unmarshalled
                 try:
-                    blob = self.file.read_bytes()
-                    mac, payload = blob[:self.MAC_SIZE], blob[self.MAC_SIZE:]
-                    expected = sign(payload, self.PURPOSE)
-                    if expected is None or not compare_digest(mac, expected):
-                        return self._old  # not written by this user's emb: never unmarshalled
                     stored = marshal.loads(payload)
                     if isinstance(stored, dict) and stored.get("version") == self.VERSION:
                         self._old = stored["files"]
@@ -146,6 +142,4 @@ class ParseCache:
             payload = marshal.dumps({"version": self.VERSION, "files": self._new})
         except ValueError:  # a value marshal cannot store (a YAML timestamp...): no cache
             return
-        mac = sign(payload, self.PURPOSE)
-        if mac is not None:
-            atomic_write(self.file, mac + payload)
+        write_signed(self.file, payload, self.PURPOSE)
