@@ -134,11 +134,14 @@ def atomic_write(file: Path, payload: bytes) -> bool:
 
 
 def read_record(file: Path, key: str) -> Any:
-    """The value stored in `file` for `key`, or None (missing, corrupt, other key)."""
+    """The value stored in `file` for `key`, or None (missing, corrupt, other key, not
+    written by this user's emb: records are signed, see `write_signed`)."""
+    payload = read_signed(file, b"emb-record")
+    if payload is None:
+        return None
     try:
-        with open(file, encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, ValueError):
+        data = json.loads(payload)
+    except ValueError:
         return None
     if isinstance(data, dict) and data.get("key") == key:
         return data.get("value")
@@ -146,7 +149,7 @@ def read_record(file: Path, key: str) -> Any:
 
 
 def write_record(file: Path, key: str, value: Any) -> bool:
-    return atomic_write(file, json.dumps({"key": key, "value": value}).encode())
+    return write_signed(file, json.dumps({"key": key, "value": value}).encode(), b"emb-record")
 
 
 # --------------------------------------------------------------- the per-user cache key
