@@ -151,7 +151,8 @@ def test_one_compose_call_per_run_once_the_service_list_is_cached(project, tmp_p
 
     first = project.emb("run", "api:where", env=env)
     assert (first.returncode, first.stdout) == (0, "in-container\n"), first.stderr
-    assert calls.read_text().splitlines() == ["config --services", "exec -T api sh -c echo \"${IN_SERVICE:-on-host}\""]
+    exec_line = " ".join(["exec", "-T", "api", *script_argv('echo "${IN_SERVICE:-on-host}"')])
+    assert calls.read_text().splitlines() == ["config --services", exec_line]
     calls.unlink()
     second = project.emb("run", "api:where", env=env)
     assert (second.returncode, second.stdout) == (0, "in-container\n")
