@@ -147,6 +147,10 @@ def add_autodocker_image(merged: dict, name: str, items: list[Found], config_fil
         return
     resources = merged.get("resources")
     if isinstance(resources, dict) and "image" in resources:
+        image = resources["image"]
+        if isinstance(image, dict) and "params" not in image:
+            # EMB 0.30 merges autodocker's `params: {}` into it: a flavor may `add` to it.
+            merged["resources"] = {**resources, "image": {**image, "params": {}}}  # copies: files' data stay as read
         return
     # `params: {}` as EMB 0.30's autodocker gives it, so a flavor may add to it.
     merged["resources"] = {"image": {"type": "docker/image", "params": {}}, **(resources or {})}
