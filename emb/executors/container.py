@@ -1,7 +1,8 @@
 """The container executor: run a task in its component's Docker Compose service.
 
-    <compose> exec [-T] [-e K ...] [-w WORKDIR] SERVICE sh -c SCRIPT
+    <compose> exec [-T] [-e K ...] [-w WORKDIR] SERVICE sh -c LAUNCHER emb SCRIPT [ARG...]
 
+(emb.executors.script: errexit, bash when the image has it, decided in the container.)
 The task's vars reach the container through `-e K` with the value in
 compose's own environment (Command.env), never on the command line.
 
@@ -24,6 +25,7 @@ from emb.docker import compose
 from emb.docker.engine import is_daemon_refusal
 from emb.errors import EmbError, UsageError
 from emb.executors import RunContext
+from emb.executors.script import script_argv
 from emb.model import Component, Task
 from emb.process.command import Command, RunResult
 
@@ -61,7 +63,7 @@ class ContainerExecutor:
                 env[name] = str(value)
         if task.workdir:
             argv += ["-w", task.workdir]
-        argv += [service, "sh", "-c", task.script or ":"]
+        argv += [service, *script_argv(task.script or ":", self.ctx.task_args(task))]
         return Command(
             argv=tuple(argv),
             env=env,

@@ -17,8 +17,11 @@ tasks:
   t: {script: echo, interactive: true}
 """})
     m = repo.load()
-    assert m.resolved["vars"] == {"TIME": "12:30", "MODE": "0755", "VERSION": "1.10", "COUNT": "1_000",
-                                  "PORT": "8080", "RATIO": "1.5", "DAY": "2024-01-01", "FLAG": "on"}
+    written = {"TIME": "12:30", "MODE": "0755", "VERSION": "1.10", "COUNT": "1_000",
+               "PORT": "8080", "RATIO": "1.5", "DAY": "2024-01-01", "FLAG": "on"}
+    # As text, every value is what was written (8080 and 1.5 may be typed: they read back the same).
+    assert {k: str(v) for k, v in m.resolved["vars"].items()} == written
+    assert all(isinstance(m.resolved["vars"][k], str) for k in ("TIME", "MODE", "VERSION", "COUNT", "DAY", "FLAG"))
     assert m.tasks["t"].interactive is True  # a schema boolean is still one
 
 
