@@ -54,7 +54,7 @@ def test_the_dry_run_line_stays_exact_and_runnable(tmp_path):
     _evil_repo(tmp_path)
     done = run_emb("run", "--dry-run", "api:t", cwd=tmp_path)
     line = done.stdout.strip().splitlines()[-1]
-    assert line.startswith("sh -c $'")
+    assert " $'" in line and "\\x1b" in line and "\x1b" not in line  # the script in bash's $'...' form
     ran = subprocess.run(["bash", "-c", line], capture_output=True)
     assert ran.stdout == (EVIL + "\n").encode()
 
