@@ -20,7 +20,7 @@ import posixpath
 from pathlib import Path
 from typing import Any, Callable, MutableMapping
 
-from emb.config.where import Origins
+from emb.config.where import Origins, config_error
 from emb.config.cache import ParseCache
 from emb.config.expand import Sources
 from emb.config.yamlio import read_mapping
@@ -163,7 +163,17 @@ def dotenv(config: Any, run: PluginRun, path: tuple) -> None:
             raise run.origins.error(path, f"cannot read {file}: {exc}") from None
         for key, value in values.items():
             if key not in before and value is not None:
-                run.environ[key] = value
+                try:
+                    if "\0" in key or "\0" in value or not key or "=" in key:
+                        raise ValueError(key)
+                    run.environ[key] = value
+                except ValueError:  # a NUL byte, an empty name or one holding '=': no environment can carry it
+                    nul = raw.find(b"\0")
+                    raise config_error(
+                        file, (), f"cannot export {key!r}: a variable name or value holds a NUL character, "
+                                  "or the name is empty or holds '='",
+                        ["remove the NUL (\\0) or fix the name; variable names are letters, digits and '_'"],
+                        line=None if nul < 0 else raw[:nul].count(b"\n") + 1, find_line=False) from None
 
 
 PLUGINS = {"autodocker": autodocker, "embfiles": embfiles, "dotenv": dotenv}

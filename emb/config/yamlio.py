@@ -57,8 +57,13 @@ def parse(file: Path, raw: bytes) -> Any:
             file, (), f"invalid YAML: {problem}", line=line, find_line=False,
             hints=["check the indentation and quoting around that line"],
         ) from None
+    except yaml.reader.ReaderError as exc:  # a byte YAML forbids (NUL, other controls) or bad UTF-8
+        line = raw[:exc.position].count(b"\n") + 1 if isinstance(exc.position, int) else None
+        what = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
+        raise config_error(file, (), f"invalid YAML: unacceptable character {what}: {exc.reason}", line=line,
+                           find_line=False, hints=["remove it, or write it as an escape in a double-quoted string"]) from None
     except yaml.YAMLError as exc:
-        raise config_error(file, (), f"invalid YAML: {exc}", find_line=False) from None
+        raise config_error(file, (), "invalid YAML: " + " ".join(str(exc).split()), find_line=False) from None
 
 
 _CORE = "tag:yaml.org,2002:"
@@ -175,6 +180,8 @@ class _Builder:
             if type(key_event) is not y.ScalarEvent:
                 raise self.error(key_event, "a mapping key must be plain text, not a list, a mapping or an alias")
             key = key_event.value
+            if key_event.tag not in (None, "!", _CORE + "str", _CORE + "merge"):
+                raise self.error(key_event, f"unsupported tag {key_event.tag} on a key")
             if "\0" in key:
                 raise self.error(key_event, "a key holds a NUL character (\\0)")
             if key == "<<" and not key_event.style and key_event.tag in (None, _CORE + "merge"):

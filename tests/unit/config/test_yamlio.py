@@ -46,6 +46,8 @@ tasks: {t: {script: echo}}
     ("project: {name: x}\ntasks: {t: {script: \"a\\0b\"}}\n", 2, "NUL character"),
     ("project: {name: x}\nvars: " + "[" * 600 + "]" * 600 + "\n", 2, "nested more than 100 levels deep"),
     ("project: {name: x}\nvars: {A: !!binary aGk=}\n", 2, "unsupported tag"),
+    ("project: {name: x}\n? !!binary aGk=\n: 1\n", 2, "unsupported tag tag:yaml.org,2002:binary on a key"),
+    ("project: {name: x}\nvars: {A: \"\x00\"}\n", 2, "unacceptable character #x0000"),
 ])
 def test_bad_documents_are_one_error_with_the_line(repo, doc, line, message):
     repo.write({".emb.yml": doc})
@@ -77,3 +79,9 @@ components:
 """})
     m = repo.load()
     assert m.tasks["api:build"].script == m.tasks["web:build"].script == "make"
+
+
+def test_a_nul_in_a_dotenv_file_is_an_error_with_the_line(repo):
+    repo.write({".emb.yml": "project: {name: x}\nplugins: [dotenv]\n", ".env": "A=1\nB=x\0y\n"})
+    err = repo.error()
+    assert ".env:2: cannot export 'B'" in err.message
