@@ -6,6 +6,8 @@
   component of its folder (created if needed).
 - dotenv: load `.env` files (default `.env`) into emb's environment, never
   overriding a variable that is already set; later files win over earlier ones.
+- vault, op: secret sources `${vault:PATH#KEY}`, `${op:VAULT/ITEM#FIELD}`
+  (emb.config.secrets); configuring them reads nothing.
 
 Plugins only discover things; merging them into components is emb.config.merge.
 """
@@ -21,6 +23,7 @@ from typing import Any, Callable, MutableMapping
 
 from emb.config.where import Origins
 from emb.config.cache import ParseCache
+from emb.config.secrets import SecretSources
 from emb.config.yamlio import read_mapping
 
 EMBFILE_NAMES = ("Embfile.yml", "Embfile.yaml")
@@ -52,6 +55,7 @@ class PluginRun:
         self.found: list[Found] = []
         self.embfiles: list[tuple[Path, bytes, dict]] = []  # for validation
         self.fingerprint_parts: list[str] = []  # what was found, for the validation cache key
+        self.secrets = SecretSources()  # the vault / op providers the plugins configure
 
 
 def run_plugins(plugins: list, run: PluginRun, expand: Callable[[Any, tuple], Any]) -> None:
@@ -156,4 +160,12 @@ def dotenv(config: Any, run: PluginRun, path: tuple) -> None:
                 run.environ[key] = value
 
 
-PLUGINS = {"autodocker": autodocker, "embfiles": embfiles, "dotenv": dotenv}
+def vault(config: Any, run: PluginRun, path: tuple) -> None:
+    run.secrets.configure("vault", config)
+
+
+def op(config: Any, run: PluginRun, path: tuple) -> None:
+    run.secrets.configure("op", config)
+
+
+PLUGINS = {"autodocker": autodocker, "embfiles": embfiles, "dotenv": dotenv, "vault": vault, "op": op}

@@ -1,0 +1,109 @@
+"""Secret sources: `${vault:PATH#KEY}` and `${op:VAULT/ITEM#FIELD}` (SPEC §7).
+
+The `vault` and `op` plugins each configure a provider; `SecretSources` holds
+the providers of one invocation and is what the expander calls: a source is a
+callable `(body) -> value`, body being the text between `vault:` / `op:` and
+the closing `}` (or the `:-fallback`).
+
+- Lazy: nothing is read when the configuration loads; a value is read the
+  first time something needs it (a task's vars, `emb secrets validate`).
+- At most once per invocation: values (and failures) are kept in memory by
+  (provider, path, key); nothing is ever written to disk.
+- Every value is registered with emb.redact the moment it is read, before
+  anything could print it: emb's own output shows it as `***`.
+- Masked mode (`--dry-run`, `config print`): the source answers `***`
+  without reading anything, so those commands work with Vault down.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, Iterator, Mapping, NamedTuple
+
+from emb import launch, redact
+from emb.config.secrets.common import (  # noqa: F401 (re-exported)
+    FAILED, NOT_CONFIGURED, NOT_FOUND, NOT_INSTALLED, NOT_LOGGED_IN, PERMISSION_DENIED, PROVIDER_WIDE,
+    SEALED, TIMEOUT, UNREACHABLE, Reference, SecretError, Status)
+from emb.config.secrets.onepassword import OnePassword
+from emb.config.secrets.vault import Vault
+from emb.errors import ConfigError
+
+PROVIDERS = {"vault": Vault, "op": OnePassword}
+
+
+class SecretSources:
+    """The secret providers of one invocation, their values and failures (in memory only)."""
+
+    def __init__(self) -> None:
+        self.providers: dict[str, Any] = {}
+        self.masked = False  # --dry-run / config print: answer *** without reading
+        self._values: dict[Reference, str] = {}
+        self._failures: dict[Reference, SecretError] = {}
+        self._provider_failures: dict[str, SecretError] = {}
+
+    def configure(self, name: str, config: Any, launch_env: Mapping[str, str] | None = None) -> None:
+        """The `vault` / `op` plugin: make the provider (reads nothing)."""
+        env = launch.launch_environ() if launch_env is None else launch_env
+        self.providers[name] = PROVIDERS[name](config or {}, env)
+
+    def sources(self) -> dict[str, Callable[[str], str]]:
+        """{source name: callable(body) -> value} for the expander."""
+        return {name: (lambda body, name=name: self.expand(name, body)) for name in self.providers}
+
+    def expand(self, provider: str, body: str) -> str:
+        ref = self.providers[provider].parse(body)
+        if self.masked:
+            return redact.MASK
+        return self.read(ref)
+
+    def read(self, ref: Reference) -> str:
+        """The value of `ref`: read through the provider's CLI the first time, then from memory."""
+        if ref in self._values:
+            return self._values[ref]
+        if ref in self._failures:
+            raise self._failures[ref]
+        if ref.provider in self._provider_failures:
+            raise self._provider_failures[ref.provider]
+        provider = self.providers.get(ref.provider)
+        if provider is None:
+            raise ConfigError(f"{ref.text()} needs the {ref.provider} plugin, which is not configured",
+                              [f"add it to .emb.yml: plugins: [{{name: {ref.provider}}}]"])
+        try:
+            value = provider.read(ref)
+        except SecretError as err:
+            self._failures[ref] = err
+            if err.kind in PROVIDER_WIDE:
+                self._provider_failures[ref.provider] = err
+            raise
+        redact.register(value)  # before anything can print it
+        self._values[ref] = value
+        return value
+
+    def status(self, name: str) -> Status:
+        return self.providers[name].status()
+
+
+# -- finding references (emb secrets) -------------------------------------------------------------
+
+# `${vault:BODY}` / `${op:BODY}`, not escaped; BODY up to the `}` or the `:-fallback`.
+_REFERENCE = re.compile(r"(?<!\\)\$\{(vault|op):([^}]*?)(?::-[^}]*)?\}")
+
+
+class Usage(NamedTuple):
+    provider: str
+    body: str
+    where: str  # "tasks.migrate.vars.DATABASE_URL"
+
+
+def scan(tree: Any, path: tuple = ()) -> Iterator[Usage]:
+    """Every secret reference in a configuration tree (unexpanded), with where it is used."""
+    if isinstance(tree, str):
+        if "${" in tree:
+            for m in _REFERENCE.finditer(tree):
+                yield Usage(m.group(1), m.group(2), ".".join(str(p) for p in path))
+    elif isinstance(tree, dict):
+        for key, value in tree.items():
+            yield from scan(value, path + (key,))
+    elif isinstance(tree, list):
+        for index, value in enumerate(tree):
+            yield from scan(value, path + (index,))
