@@ -26,7 +26,7 @@ from emb.config.secrets.common import (  # noqa: F401 (re-exported)
     SEALED, TIMEOUT, UNREACHABLE, Reference, SecretError, Status)
 from emb.config.secrets.onepassword import OnePassword
 from emb.config.secrets.vault import Vault
-from emb.errors import ConfigError
+from emb.errors import ConfigError, EmbError
 
 PROVIDERS = {"vault": Vault, "op": OnePassword}
 
@@ -46,9 +46,12 @@ class SecretSources:
         env = launch.launch_environ() if launch_env is None else launch_env
         self.providers[name] = PROVIDERS[name](config or {}, env)
 
+    def reader(self, name: str) -> "SourceReader":
+        """The expansion source `name`: a callable(body) -> value for the expander."""
+        return SourceReader(self, name)
+
     def sources(self) -> dict[str, Callable[[str], str]]:
-        """{source name: callable(body) -> value} for the expander."""
-        return {name: (lambda body, name=name: self.expand(name, body)) for name in self.providers}
+        return {name: self.reader(name) for name in self.providers}
 
     def expand(self, provider: str, body: str) -> str:
         ref = self.providers[provider].parse(body)
@@ -83,6 +86,30 @@ class SecretSources:
         return self.providers[name].status()
 
 
+class SourceReader:
+    """`${NAME:body}` -> the secret; keeps its SecretSources reachable from the expander."""
+
+    __slots__ = ("secrets", "name")
+
+    def __init__(self, secrets: SecretSources, name: str):
+        self.secrets = secrets
+        self.name = name
+
+    def __call__(self, body: str) -> str:
+        return self.secrets.expand(self.name, body)
+
+
+def secrets_of(monorepo: Any) -> SecretSources:
+    """The SecretSources of a loaded monorepo (the ones its vault/op plugins configured),
+    found through the load's expansion sources; an empty one when none is configured."""
+    sources = getattr(getattr(monorepo, "expander", None), "sources", None)
+    for name in PROVIDERS:
+        reader = sources.get(name) if sources is not None else None
+        if isinstance(reader, SourceReader):
+            return reader.secrets
+    return SecretSources()
+
+
 # -- finding references (emb secrets) -------------------------------------------------------------
 
 # `${vault:BODY}` / `${op:BODY}`, not escaped; BODY up to the `}` or the `:-fallback`.
@@ -107,3 +134,71 @@ def scan(tree: Any, path: tuple = ()) -> Iterator[Usage]:
     elif isinstance(tree, list):
         for index, value in enumerate(tree):
             yield from scan(value, path + (index,))
+
+
+# -- emb secrets: the references of a configuration, and checking them --------------------------------
+
+class Entry(NamedTuple):
+    """One reference as `emb secrets` lists it (EMB 0.30's JSON names, plus usedIn)."""
+
+    provider: str
+    path: str
+    key: str
+    component: str | None
+    used_in: tuple[str, ...]  # "components.api.tasks.migrate.vars.DATABASE_URL", ...
+
+    def record(self) -> dict:
+        return {"provider": self.provider, "path": self.path, "key": self.key, "component": self.component,
+                "usageCount": len(self.used_in), "usedIn": list(self.used_in)}
+
+
+def _path_key(body: str) -> tuple[str, str]:
+    path, sep, key = body.rpartition("#")
+    return (path, key) if sep else (body, "")
+
+
+def entries(document: Mapping[str, Any]) -> list[Entry]:
+    """Every secret reference of a (merged, unexpanded) configuration document, one entry per
+    reference and component, in the order they appear. Reads nothing."""
+    grouped: dict[tuple, list[str]] = {}
+    for usage in scan(document):
+        parts = usage.where.split(".")
+        component = parts[1] if len(parts) > 1 and parts[0] == "components" else None
+        path, key = _path_key(usage.body)
+        grouped.setdefault((usage.provider, path, key, component), []).append(usage.where)
+    return [Entry(p, path, key, c, tuple(where)) for (p, path, key, c), where in grouped.items()]
+
+
+class Check(NamedTuple):
+    """The outcome of reading one reference for `emb secrets validate` (never the value)."""
+
+    provider: str
+    path: str
+    key: str
+    error: Any = None  # the EmbError, None when the secret was read
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def record(self) -> dict:
+        out = {"provider": self.provider, "path": self.path, "key": self.key,
+               "status": "ok" if self.ok else "error"}
+        if not self.ok:
+            out["error"] = redact.mask(self.error.message)
+            out["kind"] = getattr(self.error, "kind", "invalid")
+            out["hints"] = [redact.mask(h) for h in self.error.hints]
+        return out
+
+
+def check(secrets: SecretSources, entry: Entry) -> Check:
+    """Read one reference (through the invocation's memory: each secret at most once)."""
+    body = f"{entry.path}#{entry.key}" if entry.key else entry.path
+    try:
+        provider = secrets.providers.get(entry.provider)
+        if provider is None:
+            secrets.read(Reference(entry.provider, entry.path, entry.key))  # raises: not configured
+        secrets.read(provider.parse(body))
+    except EmbError as err:
+        return Check(entry.provider, entry.path, entry.key, err)
+    return Check(entry.provider, entry.path, entry.key)

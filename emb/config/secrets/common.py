@@ -53,6 +53,11 @@ class Status(NamedTuple):
     installed: bool
     logged_in: bool
     detail: str  # one line: the address / account, or why not
+    state: str = "connected"  # "connected", or the kind of failure (not_logged_in, unreachable...)
+
+    def record(self) -> dict:
+        return {"name": self.name, "cli": self.cli, "status": self.state, "installed": self.installed,
+                "loggedIn": self.logged_in, "detail": self.detail}
 
 
 def timeout(launch_env: Mapping[str, str]) -> float:

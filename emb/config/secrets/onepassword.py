@@ -78,7 +78,7 @@ class OnePassword:
             url = (rows.get("URL") or "").strip()
             return Status(self.name, self.cli, True, True, ", ".join(x for x in (url, who) if x) or "signed in")
         err = self.failure(done, "checking the sign-in")
-        return Status(self.name, self.cli, err.kind != NOT_INSTALLED, False, err.message)
+        return Status(self.name, self.cli, err.kind != NOT_INSTALLED, False, err.message, err.kind)
 
     def failure(self, done, doing: str, ref: Reference | None = None) -> SecretError:
         account = f" ({self.account})" if self.account else ""

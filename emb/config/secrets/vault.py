@@ -101,12 +101,12 @@ class Vault:
         where = self.address or "(no address)"
         if not self.address:
             return Status(self.name, self.cli, self._installed(), False,
-                          "no address: VAULT_ADDR is not set and the plugin config has no address")
+                          "no address: VAULT_ADDR is not set and the plugin config has no address", NOT_CONFIGURED)
         done = capture(("vault", "token", "lookup"), timeout=self.seconds(), env=self.env())
         if done.ok:  # its output holds the token itself: never shown
             return Status(self.name, self.cli, True, True, f"{where}, token {self._token_from()}")
         err = self.failure(done, "checking the login")
-        return Status(self.name, self.cli, err.kind != NOT_INSTALLED, False, err.message)
+        return Status(self.name, self.cli, err.kind != NOT_INSTALLED, False, err.message, err.kind)
 
     # -- errors -----------------------------------------------------------------------------------
     def _installed(self) -> bool:
