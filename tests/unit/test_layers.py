@@ -106,7 +106,7 @@ def test_the_schema_lists_the_executor_names_once_and_in_order():
     defs = json.loads((SCHEMA_DIR / "defs.schema.json").read_text())
     assert tuple(defs["$defs"]["executor"]["enum"]) == EXECUTOR_NAMES
     task = defs["$defs"]["task"]["properties"]
-    assert task["executor"] == {"$ref": "#/$defs/executor"}
+    assert task["executor"]["$ref"] == "#/$defs/executor"
     assert task["executors"]["items"] == {"$ref": "#/$defs/executor"}
 
     def enums(node):
@@ -121,7 +121,9 @@ def test_the_schema_lists_the_executor_names_once_and_in_order():
 
     for name in ("emb.schema.json", "embfile.schema.json", "defs.schema.json"):
         schema = json.loads((SCHEMA_DIR / name).read_text())
-        copies = [e for e in enums(schema) if set(e) & set(EXECUTOR_NAMES)]
+        # A copy of the executor list: an enum with two of its names or more (vault's auth
+        # methods include `kubernetes`, which is not an executor list).
+        copies = [e for e in enums(schema) if len(set(e) & set(EXECUTOR_NAMES)) >= 2]
         assert copies == ([list(EXECUTOR_NAMES)] if name == "defs.schema.json" else []), name
 
 
