@@ -107,7 +107,7 @@ def providers(globals_, as_json: bool, flavor: str | None):
     """The configured secret providers: is their CLI installed, are you logged in
     (`vault token lookup`, `op whoami`). Reads no secret."""
     _, sources = _load(globals_, flavor)
-    statuses = [sources.status(name) for name in sources.providers]
+    statuses = [sources.status(name) for name in sources.names]
     if as_json:
         print_json([s.record() for s in statuses])
         return 0

@@ -17,6 +17,7 @@ the closing `}` (or the `:-fallback`).
 
 from __future__ import annotations
 
+import importlib
 import re
 from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
@@ -24,18 +25,20 @@ from emb import launch, redact
 from emb.config.secrets.common import (  # noqa: F401 (re-exported)
     FAILED, NOT_CONFIGURED, NOT_FOUND, NOT_INSTALLED, NOT_LOGGED_IN, PERMISSION_DENIED, PROVIDER_WIDE,
     SEALED, TIMEOUT, UNREACHABLE, Reference, SecretError, Status)
-from emb.config.secrets.onepassword import OnePassword
-from emb.config.secrets.vault import Vault
+from emb.config.expand import BUILTIN_SOURCES, Expander, Sources
 from emb.errors import ConfigError, EmbError
 
-PROVIDERS = {"vault": Vault, "op": OnePassword}
+# name -> "module:class", imported when a secret of that provider is first needed: the
+# providers import emb.process, which `emb tasks` and the other listings never load.
+PROVIDERS = {"vault": "emb.config.secrets.vault:Vault", "op": "emb.config.secrets.onepassword:OnePassword"}
 
 
 class SecretSources:
     """The secret providers of one invocation, their values and failures (in memory only)."""
 
     def __init__(self) -> None:
-        self.providers: dict[str, Any] = {}
+        self._configs: dict[str, tuple[Any, Mapping[str, str]]] = {}
+        self._providers: dict[str, Any] = {}
         self.masked = False  # --dry-run / config print: answer *** without reading
         self._values: dict[Reference, str] = {}
         self._failures: dict[Reference, SecretError] = {}
@@ -44,17 +47,33 @@ class SecretSources:
     def configure(self, name: str, config: Any, launch_env: Mapping[str, str] | None = None) -> None:
         """The `vault` / `op` plugin: make the provider (reads nothing)."""
         env = launch.launch_environ() if launch_env is None else launch_env
-        self.providers[name] = PROVIDERS[name](config or {}, env)
+        self._configs[name] = (config or {}, env)
+        self._providers.pop(name, None)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The configured providers, in plugin order."""
+        return tuple(self._configs)
+
+    def provider(self, name: str) -> Any:
+        """The provider `name` (made on first use); None when its plugin is not configured."""
+        if name not in self._providers:
+            if name not in self._configs:
+                return None
+            module, cls = PROVIDERS[name].split(":")
+            config, env = self._configs[name]
+            self._providers[name] = getattr(importlib.import_module(module), cls)(config, env)
+        return self._providers[name]
 
     def reader(self, name: str) -> "SourceReader":
         """The expansion source `name`: a callable(body) -> value for the expander."""
         return SourceReader(self, name)
 
     def sources(self) -> dict[str, Callable[[str], str]]:
-        return {name: self.reader(name) for name in self.providers}
+        return {name: self.reader(name) for name in self.names}
 
     def expand(self, provider: str, body: str) -> str:
-        ref = self.providers[provider].parse(body)
+        ref = self.provider(provider).parse(body)
         if self.masked:
             return redact.MASK
         return self.read(ref)
@@ -67,7 +86,7 @@ class SecretSources:
             raise self._failures[ref]
         if ref.provider in self._provider_failures:
             raise self._provider_failures[ref.provider]
-        provider = self.providers.get(ref.provider)
+        provider = self.provider(ref.provider)
         if provider is None:
             raise ConfigError(f"{ref.text()} needs the {ref.provider} plugin, which is not configured",
                               [f"add it to .emb.yml: plugins: [{{name: {ref.provider}}}]"])
@@ -83,7 +102,7 @@ class SecretSources:
         return value
 
     def status(self, name: str) -> Status:
-        return self.providers[name].status()
+        return self.provider(name).status()
 
 
 class SourceReader:
@@ -195,10 +214,44 @@ def check(secrets: SecretSources, entry: Entry) -> Check:
     """Read one reference (through the invocation's memory: each secret at most once)."""
     body = f"{entry.path}#{entry.key}" if entry.key else entry.path
     try:
-        provider = secrets.providers.get(entry.provider)
+        provider = secrets.provider(entry.provider)
         if provider is None:
             secrets.read(Reference(entry.provider, entry.path, entry.key))  # raises: not configured
         secrets.read(provider.parse(body))
     except EmbError as err:
         return Check(entry.provider, entry.path, entry.key, err)
     return Check(entry.provider, entry.path, entry.key)
+
+
+# -- secrets in task scripts ---------------------------------------------------------------------------
+
+SCRIPT_VARIABLE = "EMB_SECRET_{}"
+
+
+def script_secrets(expander: Expander, script: str, path: tuple, subject: str) -> tuple[str, dict[str, str]]:
+    """A task script expanded (script rules), with each secret reference replaced by
+    `${EMB_SECRET_N}`, a variable of the task's environment: a script is a command-line
+    argument (`sh -c SCRIPT`, visible in /proc to every user), a secret never is.
+    Returns (script, {EMB_SECRET_N: value})."""
+    sources = expander.sources
+    secret = [n for n in sources.names() if n not in BUILTIN_SOURCES and sources.is_secret(n)]
+    if not secret or "${" not in script:
+        return expander.string(script, path, script=True, subject=subject), {}
+    values: dict[str, str] = {}
+    names: dict[tuple[str, str], str] = {}
+    wrapped = Sources()
+    for name in sources.names():
+        if name in BUILTIN_SOURCES:
+            continue
+        reader = sources.get(name)
+        if name in secret:
+            def as_variable(body: str, name: str = name, reader=reader) -> str:
+                value = reader(body)  # reads (or fails, then a fallback applies) first
+                var = names.setdefault((name, body), SCRIPT_VARIABLE.format(len(names) + 1))
+                values[var] = value
+                return "${" + var + "}"
+            wrapped.register(name, as_variable, secret=True)
+        else:
+            wrapped.register(name, reader)
+    here = Expander(expander.environ, expander.raw_vars, expander.error, wrapped)
+    return here.string(script, path, script=True, subject=subject), values
