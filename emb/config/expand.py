@@ -5,7 +5,8 @@ Forms: `${SOURCE:NAME}`, `${SOURCE:NAME:-fallback}`, and the bare `${NAME}` /
 block). In task scripts (`script=True`) only `${SOURCE:...}` with a known
 source is expanded: `${HOME}`, `${x:-y}`, `${x:1}`, `$(...)` are the shell's.
 
-- `\\${` is a literal `${` everywhere: the backslash is removed.
+- `\\${` is a literal `${` everywhere: the backslash is removed (in a script only
+  before a reference emb would expand, `\\${env:X}`: `\\${HOME}` is the shell's own).
 - `${X:-d}` gives `d` when X is unset *or empty* (the shell's rule), and when
   a registered source fails (its EmbError is dropped for the fallback).
 - An unknown source is an error naming it, unless a fallback is given.
@@ -150,9 +151,12 @@ class Expander:
             i = text.find("$", pos)
             if i < 0:
                 break
-            if i > pos and text[i - 1] == "\\" and text.startswith("${", i):
+            if i > pos and text[i - 1] == "\\" and text.startswith("${", i) and (
+                    not script or self._is_reference(text, i + 2)):
+                # `\${` is a literal `${`. In a script, only before one of emb's own
+                # references (`\${env:X}`): elsewhere the backslash is the shell's.
                 out.append(text[pos:i - 1])
-                out.append("${")  # `\${` is a literal `${`
+                out.append("${")
                 pos = i + 2
                 continue
             if not text.startswith("${", i):
@@ -219,6 +223,11 @@ class Expander:
         return value
 
     # -- one reference --------------------------------------------------------------------------
+    def _is_reference(self, text: str, start: int) -> bool:
+        """Whether text[start:] (after `${`) is a reference emb expands in a script."""
+        m = _REF.match(text, start) or _SOURCED.match(text, start)
+        return m is not None and m.group(1) is not None and m.group(1) in self.sources.names()
+
     def _at(self, text: str, i: int, path: tuple, opts: tuple) -> tuple[str, int]:
         """The value of the `${...}` at text[i] and the index after it."""
         script, default_source, variables, dollar, subject, display = opts

@@ -49,7 +49,7 @@ def test_escaped_reference_is_literal():
 
 @pytest.mark.parametrize("script", [
     "echo ${HOME}", "echo ${foo:-x}", "echo ${#x}", "echo $(date) $HOME", "echo ${x:1}",
-    "awk '{print $1}'", "${env}", "${ env:X }",
+    r"printf '\${HOME}'", "awk '{print $1}'", "${env}", "${ env:X }",
 ])
 def test_shell_syntax_passes_through_untouched_in_scripts(script):
     assert expand(script, {"HOME": "/h", "X": "x"}, script=True) == script
