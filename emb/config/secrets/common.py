@@ -83,6 +83,10 @@ def tool_env(launch_env: Mapping[str, str], prefixes: tuple[str, ...],
     token is sent to); then `extra` (from the plugin config)."""
     env = {n: v for n, v in os.environ.items() if n not in launch.TOOL_VARIABLES and not n.startswith(prefixes)}
     env.update({n: v for n, v in launch_env.items() if n in launch.TOOL_VARIABLES or n.startswith(prefixes)})
+    # A VAULT_*/OP_* the repository added is emptied, not only left out: the process
+    # layer may lay this environment over emb's current one. (Both CLIs treat an empty
+    # variable as unset.)
+    env.update({n: "" for n in os.environ if n.startswith(prefixes) and n not in env})
     env.update(extra)
     return env
 

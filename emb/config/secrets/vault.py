@@ -75,7 +75,7 @@ class Vault:
         if self.token:
             extra["VAULT_TOKEN"] = self.token
         env = tool_env(self.launch_env, ("VAULT_",), extra)
-        env.pop("VAULT_FORMAT", None)  # -field must print the raw value, not JSON
+        env["VAULT_FORMAT"] = ""  # -field must print the raw value, not JSON (empty: the default, table)
         return env
 
     def seconds(self) -> float:

