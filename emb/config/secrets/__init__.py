@@ -11,15 +11,16 @@ the closing `}` (or the `:-fallback`).
   (provider, path, key); nothing is ever written to disk.
 - Every value is registered with emb.redact the moment it is read, before
   anything could print it: emb's own output shows it as `***`.
-- Masked mode (`--dry-run`, `config print`): the source answers `***`
-  without reading anything, so those commands work with Vault down.
+- Masked mode (`--dry-run`): the source answers `***` without reading
+  anything, so a dry run works with Vault down. (`config print` never calls a
+  secret source: it shows the reference as written, emb.config.values.)
 """
 
 from __future__ import annotations
 
 import importlib
 import re
-from typing import Any, Callable, Iterator, Mapping, NamedTuple
+from typing import Any, Iterator, Mapping, NamedTuple
 
 from emb import launch, redact
 from emb.config.secrets.common import (  # noqa: F401 (re-exported)
@@ -42,7 +43,7 @@ class SecretSources:
         self.masked = False  # --dry-run / config print: answer *** without reading
         self._values: dict[Reference, str] = {}
         self._failures: dict[Reference, SecretError] = {}
-        self._provider_failures: dict[str, SecretError] = {}
+        self._provider_failures: dict[str, tuple[Reference, SecretError]] = {}
 
     def configure(self, name: str, config: Any, launch_env: Mapping[str, str] | None = None) -> None:
         """The `vault` / `op` plugin: make the provider (reads nothing)."""
@@ -69,9 +70,6 @@ class SecretSources:
         """The expansion source `name`: a callable(body) -> value for the expander."""
         return SourceReader(self, name)
 
-    def sources(self) -> dict[str, Callable[[str], str]]:
-        return {name: self.reader(name) for name in self.names}
-
     def expand(self, provider: str, body: str) -> str:
         ref = self.provider(provider).parse(body)
         if self.masked:
@@ -84,8 +82,9 @@ class SecretSources:
             return self._values[ref]
         if ref in self._failures:
             raise self._failures[ref]
-        if ref.provider in self._provider_failures:
-            raise self._provider_failures[ref.provider]
+        if ref.provider in self._provider_failures:  # the same failure, no second wait
+            first, err = self._provider_failures[ref.provider]
+            raise SecretError(err.message.replace(first.text(), ref.text()), err.hints, kind=err.kind)
         provider = self.provider(ref.provider)
         if provider is None:
             raise ConfigError(f"{ref.text()} needs the {ref.provider} plugin, which is not configured",
@@ -95,7 +94,7 @@ class SecretSources:
         except SecretError as err:
             self._failures[ref] = err
             if err.kind in PROVIDER_WIDE:
-                self._provider_failures[ref.provider] = err
+                self._provider_failures[ref.provider] = (ref, err)
             raise
         redact.register(value)  # before anything can print it
         self._values[ref] = value

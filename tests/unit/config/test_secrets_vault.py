@@ -201,7 +201,7 @@ def test_sources_read_each_secret_once_and_register_it_before_returning(clis):
     clis.vault_secret("secret/app", password="pw-once", user="u-once")
     sources = SecretSources()
     sources.configure("vault", {}, clis.env(VAULT_ADDR=ADDR, VAULT_TOKEN=TOKEN))
-    source = sources.sources()["vault"]
+    source = sources.reader("vault")
     assert source("secret/app#password") == "pw-once"
     assert source("secret/app#password") == "pw-once"
     assert source("secret/app#user") == "u-once"
@@ -217,6 +217,7 @@ def test_sources_remember_failures_and_a_provider_wide_one_stops_further_calls(c
         with pytest.raises(SecretError) as info:
             sources.expand("vault", body)
         assert info.value.kind == UNREACHABLE
+        assert info.value.message == f"cannot reach Vault at {ADDR} (reading ${{vault:{body}}})"
     assert len(clis.calls("vault")) == 1
 
 
