@@ -106,7 +106,12 @@ class LazyGroup(click.Group):
             find.find_config_file(root, current_directory(), os.environ)
         except EmbError:
             return False  # no monorepo here: the usual "no such command"
-        monorepo = load(root=root, flavor=flavor)  # a broken configuration is reported as such
+        try:
+            monorepo = load(root=root, flavor=flavor)  # a broken configuration is reported as such
+        except EmbError:
+            if ctx.resilient_parsing:  # shell completion: no error text into the user's shell
+                return False
+            raise
         ctx.meta[PRELOADED] = monorepo
         return name in monorepo.tasks or any(t.name == name for t in monorepo.tasks.values())
 

@@ -28,6 +28,7 @@ the `:-` of a fallback), e.g. `secret/prod/db#password` for
 `${op:Prod/Database#password}`. It is called only when a value that uses it
 is needed (expansion is lazy, see emb.config.values). `secret=True` sources
 are not read for display (`emb config print`): the reference stays as written.
+`find_references(text)` lists the references of a string without reading any.
 """
 
 from __future__ import annotations
@@ -77,6 +78,31 @@ class Sources:
 
     def names(self) -> tuple[str, ...]:
         return (*BUILTIN_SOURCES, *self._readers)
+
+
+def find_references(text: str) -> list[tuple[str | None, str, str | None]]:
+    """The `${...}` references in a string, as (source or None for a bare name, body,
+    fallback or None), without expanding anything (for `emb secrets`). Escaped ones
+    (`\\${`) are not references."""
+    found = []
+    pos = 0
+    while True:
+        i = text.find("${", pos)
+        if i < 0:
+            return found
+        pos = i + 2
+        if i > 0 and text[i - 1] == "\\":
+            continue
+        m = _REF.match(text, pos) or _SOURCED.match(text, pos)
+        if m is None:
+            continue
+        fallback = None
+        if m.group(3) == ":-":
+            close = _closing_brace(text, m.end())
+            if close < 0:
+                continue
+            fallback = text[m.end():close]
+        found.append((m.group(1), m.group(2), fallback))
 
 
 def scalar_text(value: Any) -> str:

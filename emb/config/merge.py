@@ -11,7 +11,7 @@ Rules (docs/configuration.md):
   in the folder (the Embfile) over them: mappings merge key by key (a task in
   both files is one task), lists are concatenated, the Embfile wins for scalars;
   flavors of the same name have their patches applied Embfile first, then .emb.yml.
-- A folder found by autodocker gets the resource `image: {type: docker/image}`
+- A folder found by autodocker gets the resource `image: {type: docker/image, params: {}}`
   unless the component declares a resource named `image`.
 
 Component flavors are taken out of the merged document here and returned
@@ -147,6 +147,11 @@ def add_autodocker_image(merged: dict, name: str, items: list[Found], config_fil
         return
     resources = merged.get("resources")
     if isinstance(resources, dict) and "image" in resources:
+        image = resources["image"]
+        if isinstance(image, dict) and "params" not in image:
+            # EMB 0.30 merges autodocker's `params: {}` into it: a flavor may `add` to it.
+            merged["resources"] = {**resources, "image": {**image, "params": {}}}  # copies: files' data stay as read
         return
-    merged["resources"] = {"image": {"type": "docker/image"}, **(resources or {})}
+    # `params: {}` as EMB 0.30's autodocker gives it, so a flavor may add to it.
+    merged["resources"] = {"image": {"type": "docker/image", "params": {}}, **(resources or {})}
     origins.add(("components", name, "resources", "image"), config_file, ("plugins",))

@@ -68,8 +68,12 @@ def run_plugins(plugins: list, run: PluginRun, expand: Callable[[Any, tuple], An
     for index, entry in enumerate(plugins or []):
         name, config = (entry, None) if isinstance(entry, str) else (entry.get("name"), entry.get("config"))
         path = ("plugins", index, "config")
+        plugin = PLUGINS.get(name)
+        if plugin is None:  # accepted by the schema (EMB 0.30 has it), not provided by this emb
+            raise run.origins.error(("plugins", index, "name"), f"plugin '{name}' is not available in this emb",
+                                    [f"plugins: {', '.join(PLUGINS)}"])
         config = expand(config, path)
-        PLUGINS[name](config, run, path)
+        plugin(config, run, path)
 
 
 def _globs(value: Any, default: list[str]) -> list[str]:

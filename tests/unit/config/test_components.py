@@ -81,9 +81,12 @@ def test_an_empty_embfile_is_an_empty_component(repo):
 
 def test_autodocker_gives_each_component_an_image_resource_unless_it_declares_one(repo):
     repo.write({".emb.yml": emb("plugins: [autodocker, embfiles]\n"),
-                "api/Dockerfile": "", "web/Dockerfile": "",
-                "web/Embfile.yml": "resources: {image: {type: docker/image, params: {target: prod}}}\n"})
+                "api/Dockerfile": "", "web/Dockerfile": "", "docs/Dockerfile": "",
+                "web/Embfile.yml": "resources: {image: {type: docker/image, params: {target: prod}}}\n",
+                "docs/Embfile.yml": "resources: {image: {type: docker/image, rebuildTrigger: {strategy: always}}}\n"})
     mono = repo.load()
+    assert dict(mono.resources["docs:image"].params) == {}  # autodocker's params: {} (EMB 0.30 merges it)
+    assert mono.resources["docs:image"].rebuild_trigger == {"strategy": "always"}
     assert mono.resources["api:image"].type == "docker/image" and not mono.resources["api:image"].params
     assert dict(mono.resources["web:image"].params) == {"target": "prod"}
     assert mono.components["api"].resources == ("api:image",)

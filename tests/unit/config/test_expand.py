@@ -220,7 +220,7 @@ def test_confirm_texts_read_the_tasks_expanded_vars_in_one_pass(repo):
         vars: {region: eu}
         tasks:
           deploy:
-            vars: {TARGET: "${env:TARGET:-prod}", TRICKY: '$TARGET \${x}'}
+            vars: {TARGET: "${env:TARGET:-prod}", TRICKY: '$TARGET \\${x}'}
             confirm:
               message: "Deploy ${vars:TARGET} ($TARGET, $FROM_ENV, $NOPE) in ${region}? ${TRICKY}"
               expect: "${TARGET}"
@@ -298,3 +298,11 @@ def test_config_print_shows_what_resolves_and_keeps_the_rest_as_written(repo):
     doc = display_document(repo.load())
     assert doc["vars"] == {"a": "dflt", "b": "${env:UNSET_B}"}
     assert doc["tasks"]["t"] == {"vars": {"X": "dflt", "Y": "${env:UNSET_Y}"}, "script": "echo dflt ${HOME}"}
+
+
+def test_find_references_lists_them_without_expanding():
+    from emb.config.expand import find_references
+
+    text = r"a ${vault:secret/db#pw} ${op:My Vault/Item#f:-x} ${who} \${env:NO} ${#shell}"
+    assert find_references(text) == [("vault", "secret/db#pw", None), ("op", "My Vault/Item#f", "x"),
+                                     (None, "who", None), (None, "#shell", None)]

@@ -80,7 +80,7 @@ def test_resolved_document_is_the_merged_config_and_config_print_expands_it(repo
     resolved = mono.resolved
     assert resolved["components"]["api"]["tasks"]["migrate"]["vars"]["IMAGE"] == "${vars:reg}/api"
     assert display_document(mono)["components"]["api"]["tasks"]["migrate"]["vars"]["IMAGE"] == "r.io/api"
-    assert resolved["components"]["web"] == {"rootDir": "web", "resources": {"image": {"type": "docker/image"}}}
+    assert resolved["components"]["web"] == {"rootDir": "web", "resources": {"image": {"type": "docker/image", "params": {}}}}
     assert "plugins" not in resolved
 
 
