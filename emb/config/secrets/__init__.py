@@ -19,14 +19,13 @@ the closing `}` (or the `:-fallback`).
 from __future__ import annotations
 
 import importlib
-import re
 from typing import Any, Iterator, Mapping, NamedTuple
 
 from emb import launch, redact
 from emb.config.secrets.common import (  # noqa: F401 (re-exported)
     FAILED, NOT_CONFIGURED, NOT_FOUND, NOT_INSTALLED, NOT_LOGGED_IN, PERMISSION_DENIED, PROVIDER_WIDE,
     SEALED, TIMEOUT, UNREACHABLE, Reference, SecretError, Status)
-from emb.config.expand import BUILTIN_SOURCES, Expander, Sources
+from emb.config.expand import BUILTIN_SOURCES, Expander, Sources, find_references
 from emb.errors import ConfigError, EmbError
 
 # name -> "module:class", imported when a secret of that provider is first needed: the
@@ -130,10 +129,6 @@ def secrets_of(monorepo: Any) -> SecretSources:
 
 # -- finding references (emb secrets) -------------------------------------------------------------
 
-# `${vault:BODY}` / `${op:BODY}`, not escaped; BODY up to the `}` or the `:-fallback`.
-_REFERENCE = re.compile(r"(?<!\\)\$\{(vault|op):([^}]*?)(?::-[^}]*)?\}")
-
-
 class Usage(NamedTuple):
     provider: str
     body: str
@@ -143,9 +138,10 @@ class Usage(NamedTuple):
 def scan(tree: Any, path: tuple = ()) -> Iterator[Usage]:
     """Every secret reference in a configuration tree (unexpanded), with where it is used."""
     if isinstance(tree, str):
-        if "${" in tree:
-            for m in _REFERENCE.finditer(tree):
-                yield Usage(m.group(1), m.group(2), ".".join(str(p) for p in path))
+        if "${" in tree:  # parsed as the expander parses it
+            for source, body, _ in find_references(tree):
+                if source in PROVIDERS:
+                    yield Usage(source, body, ".".join(str(p) for p in path))
     elif isinstance(tree, dict):
         for key, value in tree.items():
             yield from scan(value, path + (key,))
