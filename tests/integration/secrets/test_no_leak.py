@@ -191,3 +191,26 @@ def test_an_unreachable_vault_breaks_only_what_needs_it(monorepo, secret_clis):
     assert any("connection refused" in line for line in lines)
     assert not (out / "db").exists()  # nothing ran
     assert len(secret_clis.calls("vault")) == 1  # one failure stops the provider's other reads
+
+
+def test_a_secret_in_the_env_block_is_masked_in_config_print(tmp_path, secret_clis):
+    """The `env:` block is expanded at load (it is exported into emb's environment), so a
+    secret there is read at load; what prints it shows ***."""
+    root = write_tree(tmp_path / "repo", {".emb.yml": """\
+        project: {name: envsecret}
+        plugins: [{name: vault}]
+        env:
+          DATABASE_URL: postgres://app:${vault:secret/prod/db#password}@db/app
+        tasks:
+          show: {script: 'test "$DATABASE_URL" = "postgres://app:$EXPECTED@db/app" && echo same'}
+        """})
+    secret_clis.vault_secret("secret/prod/db", password=DB_PASSWORD)
+    env = secret_clis.env(emb_env(), VAULT_ADDR="http://127.0.0.1:8200", VAULT_TOKEN=TOKEN, EXPECTED=DB_PASSWORD)
+    for args in (["config", "print"], ["config", "print", "--json"]):
+        done = run_emb(*args, cwd=root, env=env)
+        assert done.returncode == 0, done.stderr
+        assert leaks(done.stdout + done.stderr) == []
+        assert "postgres://app:***@db/app" in done.stdout
+    done = run_emb("run", "show", cwd=root, env=env)
+    assert done.returncode == 0 and "same" in done.stdout, done.stderr
+    assert {name: leaks(data) for name, data in emb_files(root).items() if leaks(data)} == {}
