@@ -3,6 +3,8 @@ header cites where each answer of the real CLI comes from)."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from emb import redact
@@ -233,3 +235,15 @@ def test_a_reference_without_its_plugin(clis):
     with pytest.raises(ConfigError) as info:
         SecretSources().read(Reference("vault", "secret/app", "password"))
     assert "needs the vault plugin, which is not configured" in info.value.message
+
+
+def test_the_cli_environment_holds_even_when_laid_over_emb_s_current_one(clis, monkeypatch):
+    """The process layer may run a tool with os.environ + the given environment: what the
+    repository added (VAULT_TOKEN, VAULT_CACERT from a .env) must be emptied, not just absent."""
+    monkeypatch.setenv("VAULT_TOKEN", "from-dotenv")
+    monkeypatch.setenv("VAULT_CACERT", "/repo/evil-ca.pem")
+    monkeypatch.setenv("VAULT_ADDR", "http://127.0.0.1:9999")
+    overlaid = {**os.environ, **vault(clis, VAULT_TOKEN=None).env()}
+    assert overlaid["VAULT_ADDR"] == ADDR
+    assert overlaid["VAULT_TOKEN"] == "" and overlaid["VAULT_CACERT"] == ""
+    assert overlaid["PATH"].startswith(str(clis.bin))
