@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from emb import redact
+from emb import launch, redact
 from emb.config.secrets import (NOT_FOUND, NOT_INSTALLED, NOT_LOGGED_IN, PERMISSION_DENIED, TIMEOUT, UNREACHABLE,
                                 SecretError, SecretSources)
 from emb.config.secrets.onepassword import OnePassword
@@ -19,10 +19,19 @@ def clis(secret_clis, monkeypatch):
     redact.forget_all()
     yield secret_clis
     redact.forget_all()
+    launch.reset()
+
+
+def launched(env: dict) -> dict:
+    """`env` as the environment emb was started in (the process layer runs tools with
+    its PATH and HOME, whatever a provider is given)."""
+    launch.reset()
+    launch.capture(env)
+    return dict(launch.launch_environ())
 
 
 def op(clis, config=None, **env) -> OnePassword:
-    return OnePassword(config or {}, clis.env(**env))
+    return OnePassword(config or {}, launched(clis.env(**env)))
 
 
 def read(provider: OnePassword, body: str) -> str:
@@ -72,8 +81,8 @@ def test_malformed_references(clis, body):
     assert clis.calls() == []
 
 
-def test_not_installed(tmp_path):
-    err = failure(OnePassword({}, {"PATH": str(tmp_path)}), "Prod/db#password")
+def test_not_installed(clis, tmp_path):
+    err = failure(OnePassword({}, launched({"PATH": str(tmp_path)})), "Prod/db#password")
     assert err.kind == NOT_INSTALLED
     assert err.message == "the 1Password CLI (op) is not installed (reading ${op:Prod/db#password})"
 
@@ -129,7 +138,7 @@ def test_status(clis):
 def test_sources_read_once_and_register(clis):
     clis.op_item("Prod", "db", password="op-secret-1")
     sources = SecretSources()
-    sources.configure("op", {}, clis.env())
+    sources.configure("op", {}, launched(clis.env()))
     assert sources.expand("op", "Prod/db#password") == "op-secret-1"
     assert sources.expand("op", "Prod/db#password") == "op-secret-1"
     assert len(clis.calls("op")) == 1

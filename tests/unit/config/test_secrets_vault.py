@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from emb import redact
+from emb import launch, redact
 from emb.config.secrets import (NOT_CONFIGURED, NOT_FOUND, NOT_INSTALLED, NOT_LOGGED_IN, PERMISSION_DENIED,
                                 SEALED, TIMEOUT, UNREACHABLE, Reference, SecretError, SecretSources)
 from emb.config.secrets.vault import Vault
@@ -25,11 +25,20 @@ def clis(secret_clis, monkeypatch):
     redact.forget_all()
     yield secret_clis
     redact.forget_all()
+    launch.reset()
+
+
+def launched(env: dict) -> dict:
+    """`env` as the environment emb was started in (the process layer runs tools with
+    its PATH and HOME, whatever a provider is given)."""
+    launch.reset()
+    launch.capture(env)
+    return dict(launch.launch_environ())
 
 
 def vault(clis, config=None, **env) -> Vault:
     env = {"VAULT_ADDR": ADDR, "VAULT_TOKEN": TOKEN, **env}
-    return Vault(config or {}, clis.env(**{k: v for k, v in env.items() if v is not None}))
+    return Vault(config or {}, launched(clis.env(**{k: v for k, v in env.items() if v is not None})))
 
 
 def read(provider: Vault, body: str) -> str:
@@ -106,7 +115,7 @@ def test_malformed_references_are_config_errors_and_run_nothing(clis, body, hint
 
 
 def test_not_installed(clis, tmp_path):
-    provider = Vault({}, {"VAULT_ADDR": ADDR, "PATH": str(tmp_path)})
+    provider = Vault({}, launched({"VAULT_ADDR": ADDR, "PATH": str(tmp_path)}))
     err = failure(provider, "secret/app#password")
     assert err.kind == NOT_INSTALLED
     assert err.message == "the vault CLI is not installed (reading ${vault:secret/app#password})"
@@ -194,15 +203,15 @@ def test_status_not_logged_in(clis):
     assert status.installed and not status.logged_in and "not logged in" in status.detail
 
 
-def test_status_not_installed(tmp_path):
-    status = Vault({}, {"VAULT_ADDR": ADDR, "PATH": str(tmp_path)}).status()
+def test_status_not_installed(clis, tmp_path):
+    status = Vault({}, launched({"VAULT_ADDR": ADDR, "PATH": str(tmp_path)})).status()
     assert not status.installed and not status.logged_in
 
 
 def test_sources_read_each_secret_once_and_register_it_before_returning(clis):
     clis.vault_secret("secret/app", password="pw-once", user="u-once")
     sources = SecretSources()
-    sources.configure("vault", {}, clis.env(VAULT_ADDR=ADDR, VAULT_TOKEN=TOKEN))
+    sources.configure("vault", {}, launched(clis.env(VAULT_ADDR=ADDR, VAULT_TOKEN=TOKEN)))
     source = sources.reader("vault")
     assert source("secret/app#password") == "pw-once"
     assert source("secret/app#password") == "pw-once"
@@ -214,7 +223,7 @@ def test_sources_read_each_secret_once_and_register_it_before_returning(clis):
 def test_sources_remember_failures_and_a_provider_wide_one_stops_further_calls(clis):
     clis.set_state("vault", "unreachable")
     sources = SecretSources()
-    sources.configure("vault", {}, clis.env(VAULT_ADDR=ADDR, VAULT_TOKEN=TOKEN))
+    sources.configure("vault", {}, launched(clis.env(VAULT_ADDR=ADDR, VAULT_TOKEN=TOKEN)))
     for body in ("secret/a#x", "secret/a#x", "secret/b#y"):
         with pytest.raises(SecretError) as info:
             sources.expand("vault", body)
@@ -225,7 +234,7 @@ def test_sources_remember_failures_and_a_provider_wide_one_stops_further_calls(c
 
 def test_masked_mode_reads_nothing(clis):
     sources = SecretSources()
-    sources.configure("vault", {}, clis.env(VAULT_ADDR=ADDR))
+    sources.configure("vault", {}, launched(clis.env(VAULT_ADDR=ADDR)))
     sources.masked = True
     assert sources.expand("vault", "secret/app#password") == "***"
     assert clis.calls() == []
