@@ -11,7 +11,7 @@ import os
 
 import click
 
-from emb import executors, planner, process
+from emb import executors, planner, process, redact
 from emb.config.secrets import secrets_of
 from emb.config.values import resolve_task
 from emb.docker import compose
@@ -127,6 +127,8 @@ class RunFlow:
             spent = result.duration
             result = process.run(retry, log_path=log_path)
             result = result._replace(duration=spent + result.duration)
+        # A secret the task printed is not kept in its log (.emb/ never holds one).
+        redact.mask_file(log_path)
         self.report.end(task, result)
         return result.exit_code
 

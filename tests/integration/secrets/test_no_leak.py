@@ -214,3 +214,24 @@ def test_a_secret_in_the_env_block_is_masked_in_config_print(tmp_path, secret_cl
     done = run_emb("run", "show", cwd=root, env=env)
     assert done.returncode == 0 and "same" in done.stdout, done.stderr
     assert {name: leaks(data) for name, data in emb_files(root).items() if leaks(data)} == {}
+
+
+def test_a_secret_the_task_prints_is_its_own_output_but_not_kept_in_its_log(tmp_path, secret_clis):
+    root = write_tree(tmp_path / "repo", {".emb.yml": """\
+        project: {name: echoes}
+        plugins: [{name: vault}, {name: op}]
+        tasks:
+          echo:
+            vars: {DB: "${vault:secret/prod/db#password}", KEY: "${op:Prod/Stripe#api-key}"}
+            script: 'echo "db=$DB"; echo "key=$KEY" >&2'
+        """})
+    secret_clis.vault_secret("secret/prod/db", password=DB_PASSWORD)
+    secret_clis.op_item("Prod", "Stripe", **{"api-key": OP_KEY})
+    env = secret_clis.env(emb_env(), VAULT_ADDR="http://127.0.0.1:8200", VAULT_TOKEN=TOKEN)
+    done = run_emb("run", "echo", cwd=root, env=env)
+    assert done.returncode == 0, done.stderr
+    assert f"db={DB_PASSWORD}" in done.stdout and f"key={OP_KEY}" in done.stderr  # the task's own output
+    files = emb_files(root)
+    [log] = [p.read_bytes() for p in (root / ".emb").rglob("*.log") if p.is_file() and not p.is_symlink()]
+    assert b"db=***" in log and b"key=***" in log
+    assert {name: leaks(data) for name, data in files.items() if leaks(data)} == {}
