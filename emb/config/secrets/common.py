@@ -45,6 +45,9 @@ class Reference(NamedTuple):
         return f"${{{self.provider}:{self.path}#{self.key}}}"
 
 
+PROVIDER_TYPES = {"vault": "VaultProvider", "op": "OnePasswordProvider"}
+
+
 class Status(NamedTuple):
     """What `emb secrets providers` shows for one provider."""
 
@@ -56,8 +59,10 @@ class Status(NamedTuple):
     state: str = "connected"  # "connected", or the kind of failure (not_logged_in, unreachable...)
 
     def record(self) -> dict:
-        return {"name": self.name, "cli": self.cli, "status": self.state, "installed": self.installed,
-                "loggedIn": self.logged_in, "detail": self.detail}
+        # `type`: EMB 0.30's field (its provider class names), for scripts written against it.
+        return {"name": self.name, "type": PROVIDER_TYPES.get(self.name, self.name), "cli": self.cli,
+                "status": self.state, "installed": self.installed, "loggedIn": self.logged_in,
+                "detail": self.detail}
 
 
 def timeout(launch_env: Mapping[str, str]) -> float:

@@ -111,6 +111,7 @@ def test_providers(repo, secret_clis):
     vault, op = json.loads(done.stdout)
     assert (vault["name"], vault["status"], vault["installed"], vault["loggedIn"]) == ("vault", "connected", True, True)
     assert (op["name"], op["status"], op["installed"], op["loggedIn"]) == ("op", "not_logged_in", True, False)
+    assert (vault["type"], op["type"]) == ("VaultProvider", "OnePasswordProvider")  # EMB 0.30's names
     assert "hvs.t" not in done.stdout  # `vault token lookup` prints the token: never shown
     assert [c["argv"] for c in secret_clis.calls()] == [["token", "lookup"], ["whoami"]]
 
