@@ -29,7 +29,8 @@ def print_config(globals_, as_json: bool, flavor: str | None):
     if flavor:
         globals_.flavor = flavor
         globals_._monorepo = None
-    resolved = display_document(globals_.monorepo())
+    # A secret read at load (in the env: block) is shown as ***.
+    resolved = redact.mask_data(display_document(globals_.monorepo()))
     if as_json:
         print_json(resolved)
     else:

@@ -29,6 +29,7 @@ COMMANDS = {
     "logs": "emb.cli.compose:logs",
     "shell": "emb.cli.compose:shell",
     "kubernetes": "emb.cli.kubernetes:kubernetes",
+    "secrets": "emb.cli.secrets:secrets",
 }
 
 # One-line help for `emb --help` without importing every command module.
@@ -43,6 +44,7 @@ SUMMARIES = {
     "logs": "Show a Compose service's logs.",
     "shell": "Open an interactive shell in a Compose service.",
     "kubernetes": "Pods of a namespace: ps, logs, restart, shell.",
+    "secrets": "Secret references (vault, op): list, validate, providers.",
 }
 
 

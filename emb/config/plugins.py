@@ -7,6 +7,8 @@
   component of its folder (created if needed). An empty Embfile is an empty component.
 - dotenv: load `.env` files (default `.env`) into emb's environment, never
   overriding a variable that is already set; later files win over earlier ones.
+- vault, op: secret sources `${vault:PATH#KEY}`, `${op:VAULT/ITEM#FIELD}`
+  (emb.config.secrets); configuring them reads nothing.
 
 Plugins only discover things; merging them into components is emb.config.merge.
 """
@@ -23,6 +25,7 @@ from typing import Any, Callable, MutableMapping
 from emb.config.where import Origins, config_error
 from emb.config.cache import ParseCache
 from emb.config.expand import Sources
+from emb.config.secrets import SecretSources
 from emb.config.yamlio import read_mapping
 
 EMBFILE_NAMES = ("Embfile.yml", "Embfile.yaml")
@@ -58,6 +61,7 @@ class PluginRun:
         # Expansion sources of this load: a secret plugin registers its own here
         # (run.sources.register("vault", reader, secret=True); see emb.config.expand).
         self.sources = sources if sources is not None else Sources()
+        self.secrets = SecretSources()  # the vault / op providers the plugins configure
 
 
 def run_plugins(plugins: list, run: PluginRun, expand: Callable[[Any, tuple], Any]) -> None:
@@ -176,4 +180,18 @@ def dotenv(config: Any, run: PluginRun, path: tuple) -> None:
                         line=None if nul < 0 else raw[:nul].count(b"\n") + 1, find_line=False) from None
 
 
-PLUGINS = {"autodocker": autodocker, "embfiles": embfiles, "dotenv": dotenv}
+def vault(config: Any, run: PluginRun, path: tuple) -> None:
+    _secret_source("vault", config, run)
+
+
+def op(config: Any, run: PluginRun, path: tuple) -> None:
+    _secret_source("op", config, run)
+
+
+def _secret_source(name: str, config: Any, run: PluginRun) -> None:
+    """Configure the provider (reading nothing) and register `${NAME:...}` as a secret source."""
+    run.secrets.configure(name, config)
+    run.sources.register(name, run.secrets.reader(name), secret=True)
+
+
+PLUGINS = {"autodocker": autodocker, "embfiles": embfiles, "dotenv": dotenv, "vault": vault, "op": op}
