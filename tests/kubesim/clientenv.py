@@ -29,25 +29,27 @@ SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 
 class CredentialPlugin:
+    """The settings of tests/kubesim/credential-plugin: a file of shell assignments it sources."""
+
     def __init__(self, config_path: Path):
         self.config_path = config_path
         self.calls_path = config_path.with_suffix(".calls")
-        self._config: dict[str, Any] = {"calls": str(self.calls_path)}
+        self.settings: dict[str, Any] = {}
         self._write()
 
     def configure(self, *, delay: float | None = None, prompt: str | None = None, fail: str | None = None,
                   token: str | None = None) -> None:
         """Set how the plugin behaves from now on (None: back to the default)."""
-        self._config = {"calls": str(self.calls_path)}
-        for key, value in (("delay", delay), ("prompt", prompt), ("fail", fail), ("token", token)):
-            if value is not None:
-                self._config[key] = value
+        self.settings = {k: v for k, v in (("delay", delay), ("prompt", prompt), ("fail", fail), ("token", token))
+                         if v is not None}
         self._write()
 
     def _write(self) -> None:
         self.config_path.parent.mkdir(parents=True, exist_ok=True)
+        lines = [f"config_calls={shlex.quote(str(self.calls_path))}"]
+        lines += [f"config_{k}={shlex.quote(str(v))}" for k, v in self.settings.items()]
         tmp = self.config_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self._config))
+        tmp.write_text("\n".join(lines) + "\n")
         tmp.replace(self.config_path)
 
     @property

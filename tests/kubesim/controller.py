@@ -24,7 +24,6 @@ so a pod becoming Ready (after `pod_start_delay`) or disappearing (after
 from __future__ import annotations
 
 import copy
-import json
 import math
 import re
 from typing import Any

@@ -9,7 +9,7 @@
     sim-2          sim-2  https://127.0.0.1:PORT/clusters/two  admin              -
 
 admin may do anything; readonly is the "view" role; exec-user gets its token from an
-exec credential plugin (tests/kubesim/credential-plugin, configured by a JSON file
+exec credential plugin (tests/kubesim/credential-plugin, configured by a file
 next to the kubeconfig), like `aws eks get-token` or kubelogin users do.
 
 HTTPS because kubectl sends credentials only over TLS; the server's self-signed
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import os
-import sys
 from pathlib import Path
 
 import yaml
@@ -32,10 +31,10 @@ NAMESPACED_CONTEXT = ("sim-ns", "shop")  # a context whose namespace is set, as 
 
 
 def plugin_command() -> tuple[str, list[str]]:
-    """The plugin by absolute path; through this Python if the checkout lost its exec bit."""
+    """The plugin by absolute path; through /bin/sh if the checkout lost its exec bit."""
     if os.access(PLUGIN, os.X_OK):
         return str(PLUGIN.resolve()), []
-    return sys.executable, [str(PLUGIN.resolve())]
+    return "/bin/sh", [str(PLUGIN.resolve())]
 
 
 def kubeconfig(url: str, users: dict[str, auth.User], ca_pem: bytes, namespace: str | None = None,

@@ -171,7 +171,10 @@ def node_for(name: str, *, windows: bool = False, kubelet: str | None = None,
 def ensure_node(cluster, name: str, **kwargs) -> dict:
     node = cluster.raw("nodes", None, name)
     if node is None:
+        from .controller import nodes_changed
+
         node = cluster.put("nodes", node_for(name, **kwargs))
+        nodes_changed(cluster)  # DaemonSets follow nodes
     return node
 
 

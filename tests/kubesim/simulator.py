@@ -288,7 +288,7 @@ class KubeSim(ClusterHandle):
         self.url = f"https://127.0.0.1:{server.port}"
         self.port = server.port
         self.ca_pem = ca_pem  # the server's self-signed certificate (PEM)
-        self.credential_plugin = CredentialPlugin(workdir / "credential-plugin.json")
+        self.credential_plugin = CredentialPlugin(workdir / "credential-plugin.conf")
         self.kubeconfig = write_kubeconfig(workdir / "kubeconfig", self.url, simulation.users, ca_pem,
                                            plugin_config=self.credential_plugin.config_path)
         self.cache_dir = workdir / "kube-cache"

@@ -14,11 +14,11 @@ EXEC = ("--context", "sim-exec")
 
 def test_credential_plugin_runs_in_every_kubectl_process(kubesim):
     pod = kubesim.add_deployment("default", "api")[0]
-    kubesim.credential_plugin.configure(delay=0.5)
+    kubesim.credential_plugin.configure(delay=0.3)
     started = time.monotonic()
     out = kubesim.kubectl(*EXEC, "get", "pods", "-o", "name")
     assert (out.returncode, out.stdout) == (0, f"pod/{pod}\n")
-    assert time.monotonic() - started >= 0.5
+    assert time.monotonic() - started >= 0.3
     kubesim.credential_plugin.configure()
     out = kubesim.kubectl(*EXEC, "exec", pod, "--", "echo", "as-exec-user")
     assert out.stdout == "as-exec-user\n"

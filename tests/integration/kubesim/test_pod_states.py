@@ -4,7 +4,6 @@ manifests (pod template annotations, spec fields), checked with the real kubectl
 
 from __future__ import annotations
 
-import json
 import re
 
 import pexpect
@@ -141,8 +140,7 @@ def test_crash_looping_container_is_not_found_but_its_sibling_runs(sim):
     assert out.stderr.strip() == 'error: unable to upgrade connection: container not found ("worker")'
     out = run(sim, "exec", pod, "-c", "web", "--", "echo", "alive")
     assert (out.returncode, out.stdout) == (0, "alive\n")
-    out = run(sim, "get", "pod", pod, "-o", "json")
-    status = {cs["name"]: cs for cs in json.loads(out.stdout)["status"]["containerStatuses"]}
+    status = {cs["name"]: cs for cs in sim.pod("shop", pod)["status"]["containerStatuses"]}
     worker = status["worker"]
     assert worker["state"]["waiting"]["reason"] == "CrashLoopBackOff"
     assert worker["state"]["waiting"]["message"].startswith("back-off 5m0s restarting failed container=worker pod=")
@@ -161,8 +159,7 @@ def test_unscheduled_pod_has_no_host(sim):
     for spdy in (False, True):
         out = run(sim, "exec", "pending", "--", "true", spdy=spdy)
         assert out.stderr.strip() == "Error from server (BadRequest): pod pending does not have a host assigned"
-    out = run(sim, "get", "pod", "pending", "-o", "jsonpath={.status.conditions[0]}")
-    condition = json.loads(out.stdout)
+    [condition] = sim.pod("shop", "pending")["status"]["conditions"]
     assert (condition["type"], condition["status"], condition["reason"]) == ("PodScheduled", "False", "Unschedulable")
     assert condition["message"].startswith("0/1 nodes are available: 1 Insufficient memory.")
     assert run(sim, "logs", "pending").stdout == ""
@@ -201,15 +198,13 @@ def test_init_containers_sidecars_and_ephemeral_containers(sim):
     out = run(sim, "exec", "meshed", "--", "echo", "app")
     assert out.stdout == "app\n"
     assert 'Defaulted container "app" out of: app, migrate (init), proxy (init)' in out.stderr
-    out = run(sim, "get", "pod", "meshed", "-o", "jsonpath={.status.initContainerStatuses[*].state}")
-    migrate, proxy = (json.loads(part) for part in out.stdout.split(" "))
+    migrate, proxy = (cs["state"] for cs in sim.pod("shop", "meshed")["status"]["initContainerStatuses"])
     assert migrate["terminated"]["reason"] == "Completed" and "running" in proxy
     # kubectl debug adds an ephemeral container (PATCH pods/meshed/ephemeralcontainers)
     out = run(sim, "debug", "meshed", "--image=busybox", "-c", "dbg", "--profile=general", "--", "sleep", "3600")
     assert out.returncode == 0, out.stderr
     assert run(sim, "exec", "meshed", "-c", "dbg", "--", "echo", "debugging").stdout == "debugging\n"
-    out = run(sim, "get", "pod", "meshed", "-o", "jsonpath={.status.ephemeralContainerStatuses[0].state}")
-    assert "running" in json.loads(out.stdout)
+    assert "running" in sim.pod("shop", "meshed")["status"]["ephemeralContainerStatuses"][0]["state"]
     assert [c for c in sim.api_calls(verb="patch") if c.resource == "pods/ephemeralcontainers"]
 
 
@@ -228,7 +223,6 @@ def test_kubectl_debug_interactive_attaches_to_the_ephemeral_container(sim):
     assert child.exitstatus == 0
     [attach] = sim.execs
     assert (attach.kind, attach.tty, attach.exit_code) == ("attach", True, 3)
-    out = run(sim, "get", "pod", "meshed", "-o", "jsonpath={.status.ephemeralContainerStatuses[0].state.terminated}")
-    assert json.loads(out.stdout)["exitCode"] == 3
+    assert sim.pod("shop", "meshed")["status"]["ephemeralContainerStatuses"][0]["state"]["terminated"]["exitCode"] == 3
     out = run(sim, "exec", "meshed", "-c", attach.container, "--", "true")
     assert f'container not found ("{attach.container}")' in out.stderr

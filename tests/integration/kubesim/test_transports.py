@@ -86,16 +86,16 @@ def test_latency_is_added_to_requests_and_exec_setup(kubesim):
     started = time.monotonic()
     assert kubesim.kubectl("get", "pod", pod).returncode == 0
     fast = time.monotonic() - started
-    kubesim.set_latency(200)
+    kubesim.set_latency(150)
     kubesim.clear_requests()
     started = time.monotonic()
     assert kubesim.kubectl("get", "pod", pod).returncode == 0
-    assert time.monotonic() - started >= 0.2 * len(kubesim.requests)
+    assert time.monotonic() - started >= 0.15 * len(kubesim.requests)
     started = time.monotonic()
     out = kubesim.kubectl("exec", pod, "--", "echo", "slow")
     assert out.stdout == "slow\n"
     # pod lookup + upgrade + the API server -> kubelet hop: three round trips at least
-    assert time.monotonic() - started >= 0.6 > fast
+    assert time.monotonic() - started >= 0.45 > fast
 
 
 def test_idle_timeout_cuts_a_quiet_exec_and_the_process_keeps_running(kubesim):
@@ -114,8 +114,8 @@ def test_idle_timeout_cuts_a_quiet_exec_and_the_process_keeps_running(kubesim):
     assert (out.returncode, out.stdout, out.stderr) == (0, "start\n", "")
     assert kubesim.execs[-1].idle_timeout
     # Output keeps a stream alive.
-    out = kubesim.kubectl("exec", pod, "--", "sh", "-c", "for i in 1 2 3 4; do sleep 0.15; echo $i; done")
-    assert (out.returncode, out.stdout.split()) == (0, ["1", "2", "3", "4"])
+    out = kubesim.kubectl("exec", pod, "--", "sh", "-c", "for i in 1 2 3 4 5; do sleep 0.15; echo $i; done")
+    assert (out.returncode, out.stdout.split()) == (0, ["1", "2", "3", "4", "5"])
 
 
 def test_stopping_kubesim_reaps_detached_processes(tmp_path):

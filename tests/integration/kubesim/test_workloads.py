@@ -55,7 +55,7 @@ def serving(pods: dict) -> list[dict]:
 
 def test_rolling_update_keeps_old_and_new_pods_ready_side_by_side(kubesim):
     old = set(kubesim.add_deployment("default", "api", replicas=3))
-    kubesim.set_delays(pod_start=0.2, termination=0.3)
+    kubesim.set_delays(pod_start=0.1, termination=0.1)
     watch = PodWatch(kubesim, "pod-template-hash")
     try:
         watch.until(lambda pods: len(serving(pods)) == 3)
@@ -100,7 +100,7 @@ spec:
     spec: {containers: [{name: app, image: migrator:1}]}
 """)
     assert kubesim.kubectl("apply", "-f", str(tmp_path / "d.yaml")).returncode == 0
-    kubesim.set_delays(pod_start=0.2, termination=0.3)
+    kubesim.set_delays(pod_start=0.1, termination=0.1)
     watch = PodWatch(kubesim, "pod-template-hash")
     try:
         watch.until(lambda pods: len(serving(pods)) == 2)
@@ -134,7 +134,7 @@ spec:
 
 
 def test_statefulset_ordinal_pods_and_rollout_restart(kubesim, tmp_path):
-    kubesim.set_delays(pod_start=0.1, termination=0.1)
+    kubesim.set_delays(pod_start=0.05, termination=0.05)
     (tmp_path / "sts.yaml").write_text(STATEFULSET)
     watch = PodWatch(kubesim, "controller-revision-hash")
     try:
