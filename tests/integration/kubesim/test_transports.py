@@ -83,9 +83,6 @@ def test_errors_before_the_upgrade_are_the_same_on_both_transports(kubesim):
 def test_latency_is_added_to_requests_and_exec_setup(kubesim):
     pod = kubesim.add_deployment("default", "api")[0]
     kubesim.kubectl("get", "pods")  # discovery cached: the next get is one request
-    started = time.monotonic()
-    assert kubesim.kubectl("get", "pod", pod).returncode == 0
-    fast = time.monotonic() - started
     kubesim.set_latency(150)
     kubesim.clear_requests()
     started = time.monotonic()
@@ -95,7 +92,7 @@ def test_latency_is_added_to_requests_and_exec_setup(kubesim):
     out = kubesim.kubectl("exec", pod, "--", "echo", "slow")
     assert out.stdout == "slow\n"
     # pod lookup + upgrade + the API server -> kubelet hop: three round trips at least
-    assert time.monotonic() - started >= 0.45 > fast
+    assert time.monotonic() - started >= 0.45
 
 
 def test_idle_timeout_cuts_a_quiet_exec_and_the_process_keeps_running(kubesim):
