@@ -587,12 +587,17 @@ def reconcile_statefulset(cluster: Cluster, sts: dict) -> None:
         pod = pods.get(ordinal)
         if pod is None:
             pod_name = f"{name}-{ordinal}"
+            claims = _claims_for(cluster, sts, ordinal)
             new = _pod_from_template(sts, pod_name, {
                 CONTROLLER_REVISION_HASH: update_revision,
                 "statefulset.kubernetes.io/pod-name": pod_name,
                 "apps.kubernetes.io/pod-index": str(ordinal)},
                 {"hostname": pod_name, **({"subdomain": sts["spec"]["serviceName"]}
                                           if sts["spec"].get("serviceName") else {})})
+            if claims:
+                volumes = [v for v in new["spec"].get("volumes") or [] if v.get("name") not in claims]
+                new["spec"]["volumes"] = volumes + [{"name": n, "persistentVolumeClaim": {"claimName": c}}
+                                                    for n, c in claims.items()]
             start_pod(cluster, new)
             pods[ordinal] = new
             if not parallel and not _is_running_ready(new):
@@ -613,6 +618,29 @@ def reconcile_statefulset(cluster: Cluster, sts: dict) -> None:
                         terminate_pod(cluster, ns, pod["metadata"]["name"], replace=False, notify_on_removal=True)
                         break
     update_statefulset_status(cluster, sts)
+
+
+def _claims_for(cluster: Cluster, sts: dict, ordinal: int) -> dict[str, str]:
+    """volumeClaimTemplates: one PVC per template and ordinal (TEMPLATE-STS-N), kept after the
+    pod (persistentVolumeClaimRetentionPolicy Retain) and bound at once."""
+    ns, name = sts["metadata"]["namespace"], sts["metadata"]["name"]
+    claims = {}
+    for template in sts["spec"].get("volumeClaimTemplates") or []:
+        tname = (template.get("metadata") or {}).get("name", "data")
+        claim = f"{tname}-{name}-{ordinal}"
+        claims[tname] = claim
+        if cluster.raw("persistentvolumeclaims", ns, claim) is None:
+            spec = copy.deepcopy(template.get("spec") or {})
+            spec.setdefault("volumeMode", "Filesystem")
+            spec.setdefault("storageClassName", "standard")
+            spec["volumeName"] = f"pvc-{objects.new_uid()}"
+            cluster.put("persistentvolumeclaims", {
+                "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                "metadata": objects.base_metadata(claim, ns, labels=sts["spec"]["selector"].get("matchLabels")),
+                "spec": spec,
+                "status": {"phase": "Bound", "accessModes": spec.get("accessModes", ["ReadWriteOnce"]),
+                           "capacity": ((spec.get("resources") or {}).get("requests") or {"storage": "1Gi"})}})
+    return claims
 
 
 def update_statefulset_status(cluster: Cluster, sts: dict) -> None:

@@ -768,22 +768,38 @@ class MainProcess:
         return code
 
     def _terminated(self, code: int) -> None:
+        """The container's process ended: what the kubelet does next depends on the kind of
+        container and the pod's restartPolicy (ephemeral containers are never restarted)."""
         from . import objects
 
         with self.cluster.lock:
             pod = self.cluster.raw("pods", self.namespace, self.pod_name)
             if pod is None or pod["metadata"]["uid"] != self.uid:
                 return
+            now = objects.timestamp()
+            policy = pod["spec"].get("restartPolicy", "Always")
             for key in ("ephemeralContainerStatuses", "containerStatuses", "initContainerStatuses"):
                 for cs in pod["status"].get(key) or []:
-                    if cs["name"] == self.spec["name"] and "running" in cs.get("state", {}):
-                        started = cs["state"]["running"].get("startedAt")
-                        cs["state"] = {"terminated": {
-                            "exitCode": code, "reason": "Completed" if code == 0 else "Error",
-                            "startedAt": started, "finishedAt": objects.timestamp(),
-                            "containerID": cs.get("containerID", "")}}
-                        cs["ready"] = False
-                        cs["started"] = False
+                    if cs["name"] != self.spec["name"] or "running" not in cs.get("state", {}):
+                        continue
+                    ended = {"terminated": {"exitCode": code, "reason": "Completed" if code == 0 else "Error",
+                                            "startedAt": cs["state"]["running"].get("startedAt"),
+                                            "finishedAt": now, "containerID": cs.get("containerID", "")}}
+                    restart = key != "ephemeralContainerStatuses" and (
+                        policy == "Always" or (policy == "OnFailure" and code != 0))
+                    if restart:
+                        cs["restartCount"] = int(cs.get("restartCount", 0)) + 1
+                        cs["lastState"], cs["state"] = ended, {"running": {"startedAt": now}}
+                    else:
+                        cs["state"], cs["ready"], cs["started"] = ended, False, False
+            statuses = pod["status"].get("containerStatuses") or []
+            if statuses and all("terminated" in cs.get("state", {}) for cs in statuses):
+                failed = any(cs["state"]["terminated"]["exitCode"] != 0 for cs in statuses)
+                pod["status"]["phase"] = "Failed" if failed else "Succeeded"
+                for c in pod["status"].get("conditions") or []:
+                    if c["type"] in ("Ready", "ContainersReady"):
+                        c.update(status="False", reason="PodCompleted", lastTransitionTime=now)
+                        c.pop("message", None)
             self.cluster.put("pods", pod)
 
 

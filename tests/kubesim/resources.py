@@ -86,6 +86,7 @@ RESOURCES: tuple[Resource, ...] = (
     ),
     Resource("services", "Service", short_names=("svc",), categories=("all",)),
     Resource("configmaps", "ConfigMap", short_names=("cm",)),
+    Resource("persistentvolumeclaims", "PersistentVolumeClaim", short_names=("pvc",)),
     Resource("secrets", "Secret"),
     Resource("events", "Event", short_names=("ev",)),
     Resource("serviceaccounts", "ServiceAccount", short_names=("sa",)),

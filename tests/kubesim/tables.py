@@ -180,6 +180,15 @@ def _daemonset_row(ds: dict) -> list:
             node_selector, age(ds), names, images, selector_string(spec.get("selector"))]
 
 
+def _claim_row(pvc: dict) -> list:
+    spec, status = pvc.get("spec", {}), pvc.get("status", {})
+    return [pvc["metadata"]["name"], status.get("phase", "Pending"), spec.get("volumeName", ""),
+            (status.get("capacity") or {}).get("storage", ""),
+            ",".join({"ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX",
+                      "ReadWriteOncePod": "RWOP"}.get(m, m) for m in status.get("accessModes") or []),
+            spec.get("storageClassName") or "<unset>", "<unset>", age(pvc), spec.get("volumeMode", "Filesystem")]
+
+
 def _revision_row(rev: dict) -> list:
     owner = next((r for r in rev["metadata"].get("ownerReferences", []) if r.get("controller")), None)
     controller = f"{owner['kind'].lower()}.apps/{owner['name']}" if owner else "<none>"
@@ -231,6 +240,9 @@ PRINTERS: dict[str, tuple[list[dict], Callable[[dict], list]]] = {
                     _col("Containers", priority=1), _col("Images", priority=1), _col("Selector", priority=1)],
                    _daemonset_row),
     "controllerrevisions": ([NAME, _col("Controller"), _col("Revision", "integer"), AGE], _revision_row),
+    "persistentvolumeclaims": ([NAME, _col("Status"), _col("Volume"), _col("Capacity"), _col("Access Modes"),
+                                _col("StorageClass"), _col("VolumeAttributesClass"), AGE,
+                                _col("VolumeMode", priority=1)], _claim_row),
     "nodes": ([NAME, _col("Status"), _col("Roles"), AGE, _col("Version"), _col("Internal-IP", priority=1),
                _col("External-IP", priority=1), _col("OS-Image", priority=1), _col("Kernel-Version", priority=1),
                _col("Container-Runtime", priority=1)], _node_row),

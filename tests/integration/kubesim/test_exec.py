@@ -226,3 +226,24 @@ def test_v4_protocol_reports_exit_code(kubesim):
     assert stdout == b"hi\n"
     assert status["reason"] == "NonZeroExitCode"
     assert status["details"]["causes"] == [{"reason": "ExitCode", "message": "4"}]
+
+
+def test_kubectl_run_interactive_attaches_and_reports_the_exit_code(kubesim):
+    """`kubectl run -it` attaches to the container's own process; with restartPolicy Never its
+    exit completes the pod, and kubectl exits with the container's code."""
+    child = pexpect.spawn("kubectl", ["run", "-it", "--restart=Never", "--image=busybox", "tmp", "--", "sh"],
+                          env=kubesim.env(), timeout=15, encoding="utf-8")
+    try:
+        child.expect("If you don't see a command prompt, try pressing enter.")
+        child.sendline("echo attached-to-$HOSTNAME")
+        child.expect("attached-to-tmp")
+        child.sendline("exit 3")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 3
+    [attach] = kubesim.execs
+    assert (attach.kind, attach.transport, attach.exit_code) == ("attach", "websocket", 3)
+    out = kubesim.kubectl("get", "pod", "tmp", "--no-headers")
+    assert out.stdout.split()[1:3] == ["0/1", "Error"]
+    assert kubesim.pod("default", "tmp")["status"]["phase"] == "Failed"

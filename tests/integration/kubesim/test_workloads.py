@@ -129,7 +129,10 @@ spec:
   selector: {matchLabels: {app: ledger}}
   template:
     metadata: {labels: {app: ledger}}
-    spec: {containers: [{name: db, image: ledger:1}]}
+    spec: {containers: [{name: db, image: ledger:1, volumeMounts: [{name: data, mountPath: /var/lib/ledger}]}]}
+  volumeClaimTemplates:
+    - metadata: {name: data}
+      spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 2Gi}}}
 """
 
 
@@ -164,6 +167,11 @@ def test_statefulset_ordinal_pods_and_rollout_restart(kubesim, tmp_path):
     out = kubesim.kubectl("get", "pod", "ledger-1", "-o", "jsonpath={.spec.hostname}.{.spec.subdomain} "
                                                            "{.metadata.labels.apps\\.kubernetes\\.io/pod-index}")
     assert out.stdout == "ledger-1.ledger 1"
+    out = kubesim.kubectl("get", "pvc", "--no-headers")  # one claim per ordinal, kept across the restart
+    assert [line.split()[:2] + line.split()[3:5] for line in out.stdout.splitlines()] == [
+        [f"data-ledger-{n}", "Bound", "2Gi", "RWO"] for n in range(3)]
+    out = kubesim.kubectl("get", "pod", "ledger-2", "-o", "jsonpath={.spec.volumes[0].persistentVolumeClaim.claimName}")
+    assert out.stdout == "data-ledger-2"
     out = kubesim.kubectl("rollout", "history", "sts/ledger")
     assert [line.split()[0] for line in out.stdout.splitlines()[2:] if line.strip()] == ["1", "2"]
     out = kubesim.kubectl("get", "controllerrevisions", "--no-headers")
