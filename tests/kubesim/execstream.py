@@ -68,7 +68,9 @@ def install_pod_removal_hooks(sim: Simulation) -> None:
     """When a pod leaves the store, its containers die: so do the processes exec'd into it."""
     for cluster in sim.clusters.values():
         def on_removed(namespace: str, pod: str, cluster_name: str = cluster.name) -> None:
-            for session in list(sim.sessions):
+            with sim.lock:
+                sessions = list(sim.sessions)
+            for session in sessions:
                 if (session.event.cluster, session.event.namespace, session.event.pod) == (
                         cluster_name, namespace, pod):
                     session.kill()

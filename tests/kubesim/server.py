@@ -202,7 +202,9 @@ class ServerThread:
             self.thread.join(10)
 
     async def _shutdown(self) -> None:
-        for session in list(self.sim.sessions):
+        with self.sim.lock:
+            sessions = list(self.sim.sessions)
+        for session in sessions:
             session.kill()
         if self.sim.lingering:  # the killed processes of gone clients: reap them before the loop ends
             await asyncio.wait(list(self.sim.lingering), timeout=5)
@@ -210,7 +212,9 @@ class ServerThread:
             transport.abort()
         if self._runner is not None:
             await self._runner.cleanup()
-        for session in list(self.sim.sessions):
+        with self.sim.lock:
+            sessions = list(self.sim.sessions)
+        for session in sessions:
             session.kill()
         if self.sim.lingering:
             await asyncio.wait(list(self.sim.lingering), timeout=5)

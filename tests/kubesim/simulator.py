@@ -375,7 +375,10 @@ class KubeSim(ClusterHandle):
             self._sim.exec_hooks.append(ExecHook(fn, when))
 
     def running_exec_pids(self) -> list[int]:
-        return sorted(s.pid for s in list(self._sim.sessions) if s.pid is not None)
+        """Processes of execs (and attached containers) still running, detached ones included."""
+        with self._sim.lock:
+            sessions = list(self._sim.sessions)
+        return sorted(s.pid for s in sessions if s.pid is not None)
 
     # --- network ------------------------------------------------------------------------
 
