@@ -35,6 +35,10 @@ class RunContext(NamedTuple):
     pod: str | None = None  # --pod
     stdin_tty: bool = False
     stdout_tty: bool = False
+    args: tuple[str, ...] = ()  # `emb run TASK -- ARGS...`: the script's "$@"
+    container: str | None = None  # -c/--container (kubernetes)
+    no_stdin: bool = False  # --no-stdin: the task never reads emb's stdin
+    stdin_supplies: bool = False  # stdin is a pipe or a file (not a terminal, not /dev/null)
 
     def use_tty(self, interactive: bool) -> bool:
         """The one TTY rule (SPEC §3): a pseudo-terminal only for interactive runs

@@ -1,19 +1,29 @@
-"""The kubernetes executor: a task becomes `kubectl ... exec POD -c C -- sh -c SCRIPT`.
+"""The kubernetes executor: a task becomes
+`kubectl [--context C] [--namespace N] exec [-i] [-t] POD -c C -- sh -c LAUNCHER emb SCRIPT ARGS...`.
 
-SPEC §4. The only side effects are read-only lookups (one `get pods`, plus
-`get deployment` when the pods are found through a Deployment); the runner
-executes the Command. When kubectl exec fails before the remote command
+SPEC §4. The only side effects are read-only lookups (one `get pods,replicasets`,
+plus `get deployment` when a Deployment's selector is not cached yet); the
+runner executes the Command. When kubectl exec fails before the remote command
 started, `after_failure` tells why: a pod that vanished since the lookup gets
 one fresh lookup; anything else kubectl reports becomes a CannotStart error.
+
+Stopping the remote command: a real kubelet does not stop it when kubectl's
+stream closes. SCRIPT therefore first records its pid (the remote process
+group's leader) in /tmp/emb-run-TOKEN.pid; after Ctrl+C or --timeout,
+`stop_remote` runs one more `kubectl exec` that signals that group (INT, then
+TERM, then KILL) and says clearly when it could not.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 
-from emb.errors import CannotStart, ConfigError, UsageError
+from emb import launch, output
+from emb.errors import EXIT_LOST, CannotStart, ConfigError, ConnectionLost, UsageError
 from emb.executors import RunContext
+from emb.executors.script import script_argv
 from emb.kube import kubectl, pods
 from emb.kube.errors import exec_failure
 from emb.kube.target import Target, target_for
@@ -21,15 +31,27 @@ from emb.model import Component, Task
 from emb.process.command import Command, RunResult
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+PID_DIR = "/tmp"
+# Exit codes that mean "killed": SIGKILL (OOM, eviction, deletion) and SIGTERM.
+KILLED = (137, 143)
 
 
-def build_script(task: Task) -> str:
-    """`export K='v'; ...; cd /dir || exit 1; <task script>` for `sh -c`.
+def pid_file(token: str) -> str:
+    return f"{PID_DIR}/emb-run-{token}.pid"
+
+
+def build_script(task: Task, token: str | None = None) -> str:
+    """`echo $$ >PIDFILE; export K='v'; ...; cd /dir; <task script>`: the SCRIPT the
+    errexit launcher runs (emb.executors.script).
 
     Values are POSIX single-quoted where needed (shlex.quote): every byte passes
     unchanged, including newlines, `$`, backslashes, quotes and non-ASCII; plain
     words stay readable in --dry-run."""
     parts = []
+    if token:
+        # The pid of the remote shell (the launcher execs, so it stays this pid):
+        # what stop_remote signals. A read-only /tmp only costs that ability.
+        parts.append(f"{{ echo $$ >{pid_file(token)}; }} 2>/dev/null || :")
     for name, value in task.vars.items():
         if not _ENV_NAME.match(name):
             raise ConfigError(
@@ -42,15 +64,35 @@ def build_script(task: Task) -> str:
             )
         parts.append(f"export {name}={shlex.quote(str(value))}")
     if task.workdir:
-        parts.append(f"cd {shlex.quote(task.workdir)} || exit 1")
+        parts.append(f"cd {shlex.quote(task.workdir)}")
     parts.append(task.script if task.script and task.script.strip() else ":")
     return "; ".join(parts)
 
 
+def stop_script(token: str) -> str:
+    """Signal the recorded process group: INT, then TERM, then KILL, a second apart,
+    until its leader (the task's shell) is gone (a zombie counts as gone); exit 0
+    then, 3 when nothing was recorded, 1 when it survived."""
+    f = pid_file(token)
+    return (
+        f"p=$(cat {f} 2>/dev/null) || exit 3; [ -n \"$p\" ] || exit 3; "
+        "alive() { if [ -r /proc/$p/stat ]; then read -r _ _ st _ </proc/$p/stat; [ \"$st\" != Z ]; "
+        "else kill -0 \"$p\" 2>/dev/null; fi; }; "
+        "for s in INT TERM KILL; do alive || break; "
+        "kill -s $s -- -\"$p\" 2>/dev/null || kill -s $s \"$p\" 2>/dev/null; "
+        "i=0; while [ $i -lt 10 ] && alive; do sleep 0.1 2>/dev/null || sleep 1; i=$((i+1)); done; done; "
+        f"rm -f {f}; ! alive"
+    )
+
+
 def exec_argv(target: Target, pod: str, container: str, argv, *, stdin: bool, tty: bool) -> list[str]:
-    """`kubectl [--context C] --namespace N exec [-i] [-t] POD -c C -- ARGV`."""
+    """`kubectl [--context C] [--namespace N] exec [-i] [-t] POD -c C -- ARGV`."""
     flags = (["-i"] if stdin else []) + (["-t"] if tty else [])
     return target.argv("exec", *flags, pod, "-c", container, "--", *argv)
+
+
+def _token() -> str:
+    return os.urandom(6).hex()
 
 
 class KubernetesExecutor:
@@ -62,29 +104,39 @@ class KubernetesExecutor:
         # For this invocation: the pod last chosen per task (to name it in
         # errors), and the pods that vanished (the first is retried with a fresh
         # lookup, a second is a clear error: no retry loops).
-        self._chosen: dict[str | None, str] = {}
+        self._chosen: dict[str | None, pods.PodChoice] = {}
+        self._tokens: dict[str, str] = {}
         self._vanished: dict[str, list[str]] = {}
+        self._prefix_tried = False
 
     def command(self, task: Task) -> Command:
         component = self._component(task)
         kubectl.ensure_kubectl(self.target)
-        choice = pods.choose_pod(self.target, component, self.ctx.monorepo.kubernetes, pod=self.ctx.pod)
-        self._chosen[task.id] = choice.pod
+        choice = self._choose(component)
         return self._exec(task, choice)
 
     def after_failure(self, task: Task | None, result: RunResult) -> Command | None:
         """None when the remote command itself failed (its exit code is the
         task's); a fresh Command when the pod vanished between lookup and exec
-        (once); CannotStart when kubectl could not run it at all."""
+        (once); CannotStart when kubectl could not run it at all; after exit
+        137/143 one look at the pod says why (and the code stands)."""
         failure = exec_failure(result.stderr_tail, result.exit_code)
+        key = None if task is None else task.id
+        chosen = self._chosen.get(key)
         if failure is None:
+            if task is not None and result.exit_code in KILLED and chosen is not None:
+                self._why_killed(chosen.pod, result.exit_code)
             return None
         target = self.target
-        key = None if task is None else task.id
         vanished = failure.kind == "not_found" and failure.resource == "pods"
-        pod = failure.name if vanished else self._chosen.get(key, self.ctx.pod)
+        pod = failure.name if vanished else (chosen.pod if chosen else self.ctx.pod)
+        if vanished and self.ctx.pod and task is not None and not self._prefix_tried:
+            # --pod with a known container had no lookup: maybe a unique name prefix.
+            self._prefix_tried = True
+            doc = pods.match_prefix(target, self.ctx.pod)
+            choice = pods.PodChoice(pods.pod_name(doc), chosen.container if chosen else "")
+            return self._exec(task, choice)
         if task is None or not vanished or self.ctx.pod:
-            # With --pod there was no lookup: a missing pod is a wrong name, not a vanished one.
             doing = f"opening a shell in pod {pod}" if task is None else f"running task {task.id} in pod {pod or '?'}"
             raise kubectl.explain(target, failure, doing=doing, pod=pod)
         seen = self._vanished.setdefault(task.id, [])
@@ -92,51 +144,140 @@ class KubernetesExecutor:
         if len(seen) > 1:
             raise CannotStart(
                 f"pod {failure.name} disappeared before task {task.id} could start"
-                f" (after a retry; earlier: {', '.join(seen[:-1])})",
+                f" (after a retry; earlier: {', '.join(seen[:-1])}; {target.describe()})",
                 [
                     f"the component's pods are changing (rollout?); check: {target.shell('get', 'pods')}",
                     "run the task again once the rollout has finished",
                 ],
             )
-        choice = pods.choose_pod(target, self._component(task), self.ctx.monorepo.kubernetes, exclude=seen)
-        self._chosen[task.id] = choice.pod
+        choice = pods.choose_pod(target, self._component(task), self.ctx.monorepo.kubernetes, exclude=seen,
+                                 container=self.ctx.container, monorepo=self.ctx.monorepo)
         return self._exec(task, choice)
 
+    def stop_remote(self, task: Task) -> bool | None:
+        """After Ctrl+C or --timeout: stop the remote command (one more kubectl exec).
+        True when it is gone, False when it may still run (a warning was printed),
+        None when there was nothing to stop."""
+        token = self._tokens.get(task.id)
+        chosen = self._chosen.get(task.id)
+        if not token or chosen is None:
+            return None
+        argv = exec_argv(self.target, chosen.pod, chosen.container, ["sh", "-c", stop_script(token)],
+                         stdin=False, tty=False)
+        from emb import process
+
+        done = process.capture(argv, env=launch.tool_environ(), timeout=20)
+        if done.returncode == 0:
+            return True
+        output.note(
+            f"emb: warning: the remote command of {task.id} may still be running in pod {chosen.pod}"
+            f" ({self.target.describe()})"
+        )
+        output.note(f"  check: {self.target.shell('exec', chosen.pod, '-c', chosen.container, '--', 'ps', '-ef')}")
+        return False
+
     def shell_command(self, component: Component, shell: str | None) -> Command:
-        try:
-            words = shlex.split(shell or "sh")
-        except ValueError as exc:
-            raise UsageError(f"-s/--shell: {exc}") from None
-        if not words:
-            raise UsageError("-s/--shell needs a program, e.g. -s bash")
+        words = None
+        if shell:
+            try:
+                words = shlex.split(shell)
+            except ValueError as exc:
+                raise UsageError(f"-s/--shell: {exc}") from None
+            if not words:
+                raise UsageError("-s/--shell needs a program, e.g. -s bash")
         kubectl.ensure_kubectl(self.target)
-        choice = pods.choose_pod(self.target, component, self.ctx.monorepo.kubernetes, pod=self.ctx.pod)
-        self._chosen[None] = choice.pod
+        choice = self._choose(component, shell=True)
+        if words is None:
+            # bash when the image has it, else sh: decided in the pod, no extra round trip.
+            words = ["sh", "-c", 'if command -v bash >/dev/null 2>&1; then exec bash; fi; exec sh']
         tty = self.ctx.use_tty(True)
         # Without a terminal (a pipe, CI) the shell still runs, reading stdin (-i, no -t).
         argv = exec_argv(self.target, choice.pod, choice.container, words, stdin=True, tty=tty)
-        return Command(argv=tuple(argv), tty=tty, where=self._where(choice))
+        return Command(argv=tuple(argv), tty=tty, where=self._where(choice), tool_env=True)
 
     # -------------------------------------------------------------------------
 
+    def _choose(self, component: Component, shell: bool = False) -> pods.PodChoice:
+        settings = self.ctx.monorepo.kubernetes
+        try:
+            choice = pods.choose_pod(self.target, component, settings, pod=self.ctx.pod,
+                                     container=self.ctx.container, monorepo=self.ctx.monorepo)
+        except CannotStart as err:
+            if not shell or self.ctx.pod or not err.message.startswith("no Ready pod"):
+                raise
+            # A shell is most needed when nothing is Ready: the newest Running pod.
+            podset = pods.component_pods(self.target, component, settings, self.ctx.monorepo)
+            pod = pods.newest_running(podset)
+            if pod is None:
+                raise
+            name = pods.pick_container(pod, self.ctx.container or component.kubernetes.container,
+                                       component.name, self.target)
+            output.note(f"emb: warning: no Ready pod for {component.name}; "
+                        f"using the newest Running pod, {pods.describe_pod(pod)}")
+            choice = pods.PodChoice(pods.pod_name(pod), name, podset.selector, podset.deployment)
+        if choice.warning:
+            output.note(f"emb: warning: {choice.warning}")
+        return choice
+
+    def _stdin(self, task: Task) -> bool:
+        """-i when stdin can supply input (SPEC §4): a terminal for an interactive
+        task, a pipe or a file otherwise; never /dev/null; never with --no-stdin."""
+        if self.ctx.no_stdin:
+            return False
+        if self.ctx.stdin_tty:
+            return task.interactive
+        return self.ctx.stdin_supplies
+
     def _exec(self, task: Task, choice: pods.PodChoice) -> Command:
-        # -i when the run is interactive or stdin is not a terminal; -t per the TTY rule.
+        key = task.id
+        self._chosen[key] = choice
         tty = self.ctx.use_tty(task.interactive)
-        stdin = task.interactive or not self.ctx.stdin_tty
+        # Under a terminal Ctrl+C reaches the remote program itself: no record needed.
+        token = None if tty else self._tokens.setdefault(key, _token())
         target = self.target
-        argv = exec_argv(target, choice.pod, choice.container, ["sh", "-c", build_script(task)],
-                         stdin=stdin, tty=tty)
+        argv = exec_argv(target, choice.pod, choice.container,
+                         script_argv(build_script(task, token), self.ctx.args),
+                         stdin=self._stdin(task), tty=tty)
         details: dict[str, str] = {
             "namespace": target.namespace,
             "namespace from": target.namespace_source,
-            "context": target.context or "(kubectl's current context)",
+            "context": target.context_name or "(none)",
             "pod": choice.pod,
             "container": choice.container,
             "selector": choice.selector or "(--pod)",
         }
         if choice.deployment:
             details["deployment"] = choice.deployment
-        return Command(argv=tuple(argv), tty=tty, where=self._where(choice), details=details)
+        if choice.warning:
+            details["warning"] = choice.warning
+        return Command(argv=tuple(argv), tty=tty, where=self._where(choice), details=details, tool_env=True)
+
+    def _why_killed(self, pod: str, code: int) -> None:
+        """One look at the pod after exit 137/143: OOMKilled, evicted, deleted."""
+        proc = kubectl.run_kubectl(self.target, ["get", "pod", "-o", "json", "--", pod])
+        if proc.returncode != 0:
+            why = "the pod is gone (deleted)" if b"NotFound" in proc.stderr else None
+        else:
+            import json
+
+            try:
+                doc = json.loads(proc.stdout)
+            except ValueError:
+                doc = {}
+            status = doc.get("status") or {}
+            reasons = []
+            if (doc.get("metadata") or {}).get("deletionTimestamp"):
+                reasons.append("the pod is being deleted")
+            if status.get("reason") == "Evicted":
+                reasons.append(f"the pod was evicted: {status.get('message') or ''}".rstrip(": "))
+            for cs in status.get("containerStatuses") or []:
+                last = (cs.get("lastState") or {}).get("terminated") or {}
+                if last.get("reason") == "OOMKilled":
+                    reasons.append(f"container {cs.get('name')} was OOMKilled (memory limit)")
+            why = "; ".join(reasons) or None
+        signal = "SIGKILL" if code == 137 else "SIGTERM"
+        output.note(f"emb: task killed in pod {pod} (exit {code}, {signal}): "
+                    + (why or "no reason recorded on the pod (a signal from inside the container?)"))
 
     def _where(self, choice: pods.PodChoice) -> str:
         return f"pod {choice.pod} (container {choice.container}, {self.target.describe()})"

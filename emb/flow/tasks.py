@@ -17,7 +17,8 @@ from emb.executors.choice import choose_executor, choose_for_pre_task
 from emb.flow import confirm
 from emb.flow.report import Reporter, plan_item, plan_text
 from emb.model import Monorepo, Task
-from emb.output import print_json
+from emb.errors import EXIT_TIMEOUT
+from emb.output import note, print_json
 from emb.process.logs import log_path_for
 
 MAX_ATTEMPTS = 3  # first run + retries an executor may ask for
@@ -28,7 +29,9 @@ class Options:
 
     def __init__(self, refs: list[str], executor: str | None = None, all_matching: bool = False,
                  dry_run: bool = False, as_json: bool = False, quiet: bool = False,
-                 namespace: str | None = None, kube_context: str | None = None, pod: str | None = None):
+                 namespace: str | None = None, kube_context: str | None = None, pod: str | None = None,
+                 container: str | None = None, no_stdin: bool = False, timeout: float | None = None,
+                 args: tuple[str, ...] = ()):
         self.refs = refs
         self.executor = executor
         self.all_matching = all_matching
@@ -38,6 +41,10 @@ class Options:
         self.namespace = namespace
         self.kube_context = kube_context
         self.pod = pod
+        self.container = container  # -c/--container (kubernetes)
+        self.no_stdin = no_stdin
+        self.timeout = timeout  # --timeout, seconds for the whole task
+        self.args = tuple(args)
 
 
 class Step:
@@ -60,6 +67,10 @@ class RunFlow:
             pod=options.pod,
             stdin_tty=os.isatty(0),
             stdout_tty=os.isatty(1),
+            args=options.args,
+            container=options.container,
+            no_stdin=options.no_stdin,
+            stdin_supplies=stdin_supplies(),
         )
         self._executors: dict[str, executors.Executor] = {}
 
@@ -96,7 +107,15 @@ class RunFlow:
         confirm.ask(task, stdin_tty=self.ctx.stdin_tty, where=cmd.where)
         log_path = log_path_for(self.monorepo, task.id)
         self.report.start(task, step.executor, cmd)
-        result = process.run(cmd, log_path=log_path)
+        with deadline(self.o.timeout) as expired:
+            result = process.run(cmd, log_path=log_path)
+        if result.interrupted and step.executor == "kubernetes":
+            # A kubelet does not stop the remote command when kubectl goes: emb does.
+            executor.stop_remote(task)
+        if expired():
+            self.report.end(task, result._replace(exit_code=EXIT_TIMEOUT, interrupted=False))
+            note(f"emb: {task.id} stopped after --timeout ({self.o.timeout:g} s)")
+            return EXIT_TIMEOUT
         # The executor may explain a failure (raise) or ask for another attempt
         # (return a fresh Command, e.g. the pod vanished before the exec
         # started). It decides when to stop; MAX_ATTEMPTS is only a backstop.
@@ -145,3 +164,47 @@ def choose_executors(monorepo: Monorepo, tasks: list[Task], requested: set[str],
         choose = choose_executor if task.id in requested else choose_for_pre_task
         steps.append(Step(task, choose(task, executor, is_service)))
     return steps
+
+
+def stdin_supplies() -> bool:
+    """Can emb's stdin supply input (a pipe or a file), as opposed to a terminal,
+    /dev/null (or another character device) or a closed fd?"""
+    import stat
+
+    try:
+        mode = os.fstat(0).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISREG(mode) or stat.S_ISSOCK(mode)
+
+
+class deadline:
+    """`--timeout`: after `seconds`, emb sends itself SIGINT, which the runner
+    forwards to the task (and the flow then stops its remote command) exactly as
+    for Ctrl+C; `expired()` says whether that is why the run ended."""
+
+    def __init__(self, seconds: float | None):
+        self.seconds = seconds
+        self.fired = False
+
+    def _fire(self, signum, frame):
+        import signal
+
+        self.fired = True
+        os.kill(os.getpid(), signal.SIGINT)
+
+    def __enter__(self):
+        if self.seconds:
+            import signal
+
+            self._old = signal.signal(signal.SIGALRM, self._fire)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        return lambda: self.fired
+
+    def __exit__(self, *exc):
+        if self.seconds:
+            import signal
+
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._old)
+        return False

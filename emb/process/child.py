@@ -7,6 +7,7 @@ import os
 import select
 import signal
 
+from emb import launch
 from emb.errors import CannotStart
 from emb.process.command import Command
 
@@ -17,7 +18,7 @@ STDERR_TAIL = 8192  # bytes of the child's stderr kept for the caller to explain
 
 
 def child_environment(cmd: Command) -> dict[str, str]:
-    env = dict(os.environ)
+    env = launch.tool_environ() if cmd.tool_env else dict(os.environ)
     env.update(cmd.env)
     return env
 

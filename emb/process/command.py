@@ -27,6 +27,9 @@ class Command(NamedTuple):
     tty: bool = False  # run under a pseudo-terminal (pexpect)
     where: str = ""  # human description of the target ("pod api-7f9c (staging)")
     details: Mapping[str, str] = _EMPTY  # resolved target facts for --dry-run/--json
+    # The program is one of emb's tools (kubectl, docker): PATH, KUBECONFIG... come from
+    # the environment emb was started in, not from the repository's env:/.env (SPEC §3).
+    tool_env: bool = False
 
     def shell_line(self) -> str:
         """The argv shell-quoted, as `--dry-run` prints it."""
