@@ -85,8 +85,10 @@ def cli(ctx: click.Context, root: str | None, flavor: str | None, verbose: bool)
     """emb runs a monorepo's tasks wherever the code lives: on this machine
     (local), in a Docker Compose service (container), or in a Kubernetes pod
     (kubernetes)."""
+    from emb import launch
     from emb.cli.common import Globals
 
+    launch.capture()  # before any configuration is read: tool variables come from here (SPEC §3)
     ctx.obj = Globals(root=root, flavor=flavor, verbose=verbose)
 
 

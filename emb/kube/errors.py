@@ -198,7 +198,7 @@ def error_for(
     ctx, server = cluster or (target.context_name or target.context, target.server)
     if kind == "context":
         return CannotStart(
-            f"kubectl context {target.context!r} not found in your kubeconfig ({target.context_source})"
+            f"kubectl context {target.context!r} not found in your kubeconfig"
             if target.context
             else "kubectl has no current context (no cluster configured)",
             [

@@ -480,6 +480,8 @@ def choose_pod(
     then the first Ready pod (newest revision, oldest first).
     """
     configured = container or component.kubernetes.container
+    if pod:
+        check_name("pod", pod, "--pod")
     if configured:
         check_name("container", configured, "-c/--container" if container else
                    f"components.{component.name}.kubernetes.container")

@@ -1,0 +1,214 @@
+"""Issue 16 against kubesim with the real kubectl: a context namespace, names that
+could be flags, a rollout caught in the middle, crash-looping and shell-less
+containers (when kubesim simulates them), a `while read` loop, Ctrl+C stopping
+the remote command, a silent API server, `restart` scoped to the monorepo."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from tests.integration.kubernetes.conftest import recorded_calls
+
+pytestmark = pytest.mark.kubectl
+
+TASKS = """\
+project: {name: shop}
+components:
+  api:
+    rootDir: .
+    tasks:
+      where:
+        script: 'echo "in $HOSTNAME"'
+        executors: [kubernetes]
+      echo:
+        script: 'echo "got $1"'
+        executors: [kubernetes]
+      sleep:
+        script: 'echo started; sleep 60'
+        executors: [kubernetes]
+"""
+
+
+def private_kubeconfig(repo) -> str:
+    copy = repo.root.parent / "kubeconfig"
+    shutil.copy(repo.sim.kubeconfig, copy)
+    return str(copy)
+
+
+def test_the_context_namespace_is_kubectls_choice_and_is_shown(repo):
+    [pod] = repo.sim.add_deployment("shop", "api")
+    repo.sim.add_deployment("default", "api")  # a decoy where emb used to look
+    repo.write(TASKS)
+    kubeconfig = private_kubeconfig(repo)
+    env = repo.env(KUBECONFIG=kubeconfig)
+    subprocess.run(["kubectl", "config", "set-context", "--current", "--namespace=shop"], env=env, check=True,
+                   capture_output=True)
+    kubectl, log = repo.recorder()
+    env["EMB_KUBECTL"] = kubectl
+    out = repo.emb("run", "api:where", env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == f"in {pod}\n"
+    assert "namespace shop, context sim" in out.stderr
+    calls = recorded_calls(log)
+    assert calls and not any(a.startswith("--namespace") for call in calls for a in call)
+    # the Deployment path, warm: one lookup and the exec
+    before = len(calls)
+    assert repo.emb("run", "api:where", env=env).returncode == 0
+    assert len(recorded_calls(log)) - before == 2
+    dry = repo.emb("run", "api:where", "--dry-run", env=env)
+    assert "# namespace: shop" in dry.stdout and "# context: sim" in dry.stdout
+    assert "# namespace from: kubeconfig context sim" in dry.stdout
+
+
+def test_the_repository_env_cannot_choose_kubectl_or_kubeconfig(repo):
+    repo.sim.add_deployment("default", "api")
+    evil = repo.root / "evil-kubectl"
+    evil.write_text("#!/bin/sh\necho pwned > \"$(dirname \"$0\")/pwned\"\n")
+    evil.chmod(0o755)
+    repo.write(TASKS + "env:\n  EMB_KUBECTL: ./evil-kubectl\n  KUBECONFIG: /nonexistent\n")
+    out = repo.emb("run", "api:where")
+    assert out.returncode == 0, out.stderr
+    assert not (repo.root / "pwned").exists()
+
+
+@pytest.mark.parametrize("config, args, where", [
+    ("kubernetes: {deployment: '--kubeconfig=evil.yaml'}", [], "kubernetes.deployment"),
+    ("", ["-n", "--kubeconfig=evil.yaml"], "-n/--namespace"),
+    ("", ["--pod", "--help"], "--pod"),
+    ("", ["-c", "--all-containers"], "-c/--container"),
+])
+def test_names_never_become_kubectl_flags(repo, config, args, where):
+    repo.sim.add_deployment("default", "api")
+    repo.write(TASKS.replace("    rootDir: .\n", f"    rootDir: .\n    {config}\n" if config else "    rootDir: .\n"))
+    kubectl, log = repo.recorder()
+    out = repo.emb("run", "api:where", *args, EMB_KUBECTL=kubectl)
+    assert out.returncode == 2, out.stderr
+    assert where in out.stderr and "\nTraceback" not in out.stderr
+    assert recorded_calls(log) == []
+
+
+@pytest.mark.parametrize("where, extra", [("K8S_NAMESPACE", {"K8S_NAMESPACE": "--kubeconfig=evil.yaml"}),
+                                          ("kubernetes.namespace", {})])
+def test_a_namespace_from_the_environment_or_config_is_checked_too(repo, where, extra):
+    config = TASKS if extra else "kubernetes: {namespace: '--kubeconfig=evil.yaml'}\n" + TASKS
+    repo.write(config)
+    kubectl, log = repo.recorder()
+    out = repo.emb("run", "api:where", EMB_KUBECTL=kubectl, **extra)
+    assert out.returncode == 2 and where in out.stderr, out.stderr
+    assert recorded_calls(log) == []
+
+
+def test_mid_rollout_the_new_revision_runs_the_task_and_a_warning_says_so(repo):
+    [old] = repo.sim.add_deployment("default", "api")
+    repo.write(TASKS)
+    repo.sim.set_delays(pod_start=120)
+    subprocess.run(["kubectl", "rollout", "restart", "deployment/api"], env=repo.env(), check=True,
+                   capture_output=True)
+    new = [p for p in repo.sim.pods("default") if p != old]
+    assert len(new) == 1
+    # the new pod is still starting: the old image runs it, and emb says so
+    out = repo.emb("run", "api:where")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == f"in {old}\n"
+    assert "rollout is in progress" in out.stderr and "previous image" in out.stderr
+
+
+def test_a_while_read_loop_fed_three_lines_runs_three_times(repo):
+    [pod] = repo.sim.add_deployment("default", "api")
+    repo.write(TASKS)
+    emb = f"{sys.executable} -m emb"
+    for flag, redirect in (("--no-stdin", ""), ("", "</dev/null")):
+        script = (f'printf "a\\nb\\nc\\n" | while read x; do {emb} run -q api:where {flag} {redirect} || exit 9; '
+                  'echo "line $x"; done')
+        out = subprocess.run(["sh", "-c", script], cwd=repo.root, env=repo.env(), capture_output=True, text=True,
+                             timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout == f"in {pod}\nline a\nin {pod}\nline b\nin {pod}\nline c\n", (flag, out.stderr)
+
+
+def test_piped_stdin_still_reaches_the_task(repo):
+    repo.sim.add_deployment("default", "api")
+    repo.write(TASKS.replace("script: 'echo \"in $HOSTNAME\"'", "script: 'cat'"))
+    out = repo.emb("run", "api:where", input="line one\nline two\n")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "line one\nline two\n"
+
+
+def test_ctrl_c_stops_the_remote_command(repo):
+    repo.sim.add_deployment("default", "api")
+    repo.write(TASKS)
+    proc = subprocess.Popen([sys.executable, "-m", "emb", "run", "api:sleep"], cwd=repo.root, env=repo.env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    assert proc.stdout.readline() == b"started\n"  # the remote command runs
+    [task_exec] = repo.sim.execs
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert task_exec.pid not in repo.sim.running_exec_pids()
+    stops = [e for e in repo.sim.execs if e is not task_exec]
+    assert stops and "kill -s $s" in stops[-1].command[-1], err
+    assert b"may still be running" not in err
+
+
+def test_timeout_stops_the_task_with_124(repo):
+    repo.sim.add_deployment("default", "api")
+    repo.write(TASKS)
+    started = time.monotonic()
+    out = repo.emb("run", "api:sleep", "--timeout", "2s")
+    assert out.returncode == 124, out.stderr
+    assert time.monotonic() - started < 30
+    assert "stopped after --timeout" in out.stderr
+    assert repo.sim.running_exec_pids() == []
+    assert repo.emb("run", "api:sleep", "--timeout", "5min").returncode == 2
+
+
+def test_a_silent_api_server_is_cluster_unreachable_not_a_hang(repo):
+    repo.write(TASKS)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)  # accepts connections (the kernel does), never answers
+        port = listener.getsockname()[1]
+        kubeconfig = repo.root.parent / "silent.kubeconfig"
+        kubeconfig.write_text(
+            "apiVersion: v1\nkind: Config\ncurrent-context: silent\n"
+            f"clusters: [{{name: silent, cluster: {{server: 'http://127.0.0.1:{port}'}}}}]\n"
+            "users: [{name: u, user: {token: x}}]\n"
+            "contexts: [{name: silent, context: {cluster: silent, user: u}}]\n")
+        env = repo.env(KUBECONFIG=str(kubeconfig), EMB_KUBECTL_REQUEST_TIMEOUT="1s")
+        for args in ([], ["--dry-run"]):
+            started = time.monotonic()
+            out = repo.emb("run", "api:where", *args, env=env)
+            assert out.returncode == 125, out.stderr
+            assert "cluster unreachable (context silent" in out.stderr
+            assert time.monotonic() - started < 30
+
+
+def test_restart_without_names_restarts_only_the_monorepos_deployments(repo):
+    repo.sim.add_deployment("default", "api")
+    repo.sim.add_deployment("default", "someone-elses")
+    repo.write(TASKS)
+    kubectl, log = repo.recorder()
+    out = repo.emb("kubernetes", "restart", EMB_KUBECTL=kubectl)
+    assert out.returncode == 0, out.stderr
+    restarts = [c for c in recorded_calls(log) if "restart" in c]
+    assert restarts and restarts[-1][-1] == "deployment/api" and "deployment/someone-elses" not in restarts[-1]
+    assert repo.emb("kubernetes", "restart", "--wait", "--timeout=5min", EMB_KUBECTL=kubectl).returncode == 2
+    assert len([c for c in recorded_calls(log) if "restart" in c]) == 1  # nothing changed
+
+
+def test_shell_falls_back_to_the_newest_running_pod(repo):
+    repo.sim.add_deployment("default", "api", ready=False)
+    repo.write(TASKS)
+    out = repo.emb("kubernetes", "shell", "api", input="echo shell-ok; exit 3\n")
+    assert out.returncode == 3, out.stderr
+    assert "shell-ok" in out.stdout
+    assert "using the newest Running pod" in out.stderr
