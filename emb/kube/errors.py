@@ -59,7 +59,7 @@ _PATTERNS: tuple[tuple[str, _LazyPattern], ...] = (
     # A credential plugin (users[].exec) failed: client-go says "getting credentials".
     ("credentials", _LazyPattern(r"getting credentials: |exec plugin: invalid apiVersion|exec plugin is configured to use API version")),
     # The API server reached, but not the node's kubelet (exec and logs go through it).
-    ("kubelet", _LazyPattern(r"error dialing backend")),
+    ("kubelet", _LazyPattern(r'error dialing backend|error sending request: \w+ "https?://[^"/]+:10250/')),
     # Windows node: the runtime (hcsshim) cannot start a POSIX shell.
     ("windows", _LazyPattern(r"hcs::System::CreateProcess")),
     # The image has no such program (a distroless image has no sh).

@@ -53,22 +53,20 @@ def ensure_kubectl(target: Target) -> None:
 
 
 class _Calls:
-    """How many kubectl processes this invocation started (the bench prints it), and
-    whether the user's terminal was shared yet: the first call of a run shares it
-    when the context's user has a credential plugin, so its login prompt works."""
+    """How many kubectl processes this invocation started (the bench prints it)."""
 
     count = 0
-    shared = False
 
 
 calls = _Calls()
 
 
 def _share_terminal(target: Target) -> bool:
-    if calls.shared or not target.exec_plugin or not os.isatty(0):
-        return False
-    calls.shared = True
-    return True
+    """A lookup shares the user's terminal (stdin, and stderr as it comes) when the
+    context's user has a credential plugin and stdin is a terminal: its login prompt
+    (device code, SSO, MFA) must show and be answerable. client-go caches tokens in
+    memory only, so every kubectl process may run the plugin; each lookup shares."""
+    return bool(target.exec_plugin) and os.isatty(0)
 
 
 def run_kubectl(target: Target, args: Sequence[str], *, namespaced: bool = True) -> process.Captured:

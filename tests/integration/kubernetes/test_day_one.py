@@ -212,3 +212,108 @@ def test_shell_falls_back_to_the_newest_running_pod(repo):
     assert out.returncode == 3, out.stderr
     assert "shell-ok" in out.stdout
     assert "using the newest Running pod" in out.stderr
+
+
+# --- kubelet-side failures, each one line, exit 125 (kubesim annotations) ---------------
+
+
+def two_containers(**annotations):
+    return dict(containers=[{"name": "api"}, {"name": "worker"}],
+                annotations={"kubectl.kubernetes.io/default-container": "api", **annotations})
+
+
+def test_a_shell_less_image_says_so_and_suggests_kubectl_debug(repo):
+    [pod] = repo.sim.add_deployment("default", "api", annotations={"kubesim.emb.dev/no-shell": "true"})
+    repo.write(TASKS)
+    out = repo.emb("run", "api:where")
+    assert out.returncode == 125, out.stderr
+    [line, *hints] = [ln for ln in out.stderr.splitlines() if ln.startswith(("emb: error", "  hint"))]
+    assert line.startswith(f"emb: error: pod {pod} has no sh in its image")
+    assert any("kubectl debug" in h for h in hints)
+    assert "may still be running" not in out.stderr and "lost" not in line
+
+
+def test_a_crash_looping_container_is_not_running_with_its_last_state(repo):
+    [pod] = repo.sim.add_deployment("default", "api", **two_containers(**{"kubesim.emb.dev/crash-loop": "worker"}))
+    repo.write(TASKS)
+    # with a lookup: the pod's status says why, before any exec
+    out = repo.emb("run", "api:where", "--pod", pod[:-3], "-c", "worker")
+    assert out.returncode == 125, out.stderr
+    assert f"emb: error: container 'worker' of pod {pod} is not running: CrashLoopBackOff" in out.stderr \
+        or "is not running" in out.stderr, out.stderr
+    # --pod and -c: no lookup; the kubelet's "container not found" is read as "not running"
+    out = repo.emb("run", "api:where", "--pod", pod, "-c", "worker")
+    assert out.returncode == 125, out.stderr
+    assert f"emb: error: container 'worker' of pod {pod} is not running" in out.stderr
+    assert "kubernetes.container" not in out.stderr  # not a configuration mistake
+
+
+def test_an_unreachable_kubelet_is_not_a_vpn_problem(repo):
+    [pod] = repo.sim.add_deployment("default", "api", annotations={"kubesim.emb.dev/kubelet": "unreachable"})
+    repo.write(TASKS)
+    out = repo.emb("run", "api:where", timeout=120)
+    assert out.returncode == 125, out.stderr
+    assert f"emb: error: the API server cannot reach the kubelet of pod {pod}'s node" in out.stderr
+    assert "VPN" not in out.stderr
+
+
+def test_a_windows_pod_is_refused_before_the_exec(repo):
+    [pod] = repo.sim.add_deployment("default", "api", annotations={"kubesim.emb.dev/os": "windows"})
+    repo.write(TASKS)
+    out = repo.emb("run", "api:where")
+    assert out.returncode == 125, out.stderr
+    assert f"emb: error: pod {pod} runs on a Windows node" in out.stderr
+    assert repo.sim.execs == []
+
+
+def test_init_and_sidecar_containers_can_be_named_and_ps_shows_init_states(repo):
+    repo.sim.add_pod("default", "api-init", labels={"app": "api"}, containers=[{"name": "api"}],
+                     annotations={"kubesim.emb.dev/crash-loop": "migrate"},
+                     spec={"initContainers": [{"name": "migrate", "image": "busybox"}]})
+    pod = repo.sim.add_pod("default", "api-side", labels={"app": "api"}, containers=[{"name": "api"}],
+                           spec={"initContainers": [{"name": "proxy", "image": "envoy", "restartPolicy": "Always"}]})
+    repo.write(TASKS)
+    out = repo.emb("run", "api:where", "-c", "proxy", "--pod", pod)
+    assert out.returncode == 0, out.stderr
+    assert [e.container for e in repo.sim.execs] == ["proxy"]
+    ps = repo.emb("kubernetes", "ps")
+    assert ps.returncode == 0, ps.stderr
+    row = next(line for line in ps.stdout.splitlines() if line.startswith("api-init"))
+    assert "Init:CrashLoopBackOff" in row, ps.stdout
+    kubectl_row = next(line for line in subprocess.run(["kubectl", "get", "pods"], env=repo.env(), text=True,
+                       capture_output=True).stdout.splitlines() if line.startswith("api-init"))
+    assert kubectl_row.split()[2] == "Init:CrashLoopBackOff"
+
+
+# --- credential plugins -----------------------------------------------------------------
+
+
+def test_a_failing_credential_plugin_is_reported_with_its_own_words(repo):
+    repo.sim.add_deployment("default", "api")
+    repo.write(TASKS)
+    out = repo.emb("run", "api:where", "--context", "sim-exec",
+                   KUBESIM_CREDENTIAL_FAIL="Token has expired and refresh failed")
+    assert out.returncode == 125, out.stderr
+    line = next(ln for ln in out.stderr.splitlines() if ln.startswith("emb: error"))
+    assert line.startswith("emb: error: credential plugin ")
+    assert "Token has expired and refresh failed" in line
+    assert "VPN" not in out.stderr and "network" not in line
+
+
+def test_a_credential_prompt_reaches_the_terminal_and_the_answer_the_plugin(repo):
+    import pexpect
+
+    [pod] = repo.sim.add_deployment("default", "api")
+    repo.write(TASKS.replace("    rootDir: .\n", "    rootDir: .\n    kubernetes: {selector: app=api}\n"))
+    env = repo.env(KUBESIM_CREDENTIAL_PROMPT="Open https://device.example/login and enter code ABCD-1234, then Enter")
+    child = pexpect.spawn(sys.executable, ["-m", "emb", "run", "api:where", "--context", "sim-exec"],
+                          cwd=str(repo.root), env=env, timeout=60)
+    prompts = 0
+    # the stand-in plugin prompts in every kubectl process (a real one caches its token on disk)
+    while child.expect(["enter code ABCD-1234", f"in {pod}"]) == 0:
+        prompts += 1
+        child.sendline("")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    assert prompts == 2  # the lookup and the exec: both could ask
