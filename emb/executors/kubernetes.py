@@ -40,18 +40,18 @@ def pid_file(token: str) -> str:
     return f"{PID_DIR}/emb-run-{token}.pid"
 
 
-def build_script(task: Task, token: str | None = None) -> str:
-    """`echo $$ >PIDFILE; export K='v'; ...; cd /dir; <task script>`: the SCRIPT the
-    errexit launcher runs (emb.executors.script).
+VARS_END = "#emb-vars-end"
+# Reads the `export` lines emb writes first on stdin, up to VARS_END, one `read` at a
+# time (shells read pipes byte by byte, so the task's own input stays unread). A
+# newline inside a value travels as "$__emb_nl".
+READ_VARS = (
+    "__emb_nl='\n'; while IFS= read -r __emb_l; do [ \"$__emb_l\" = '" + VARS_END + "' ] && break; "
+    'eval "$__emb_l"; done; unset __emb_l __emb_nl'
+)
 
-    Values are POSIX single-quoted where needed (shlex.quote): every byte passes
-    unchanged, including newlines, `$`, backslashes, quotes and non-ASCII; plain
-    words stay readable in --dry-run."""
-    parts = []
-    if token:
-        # The pid of the remote shell (the launcher execs, so it stays this pid):
-        # what stop_remote signals. A read-only /tmp only costs that ability.
-        parts.append(f"{{ echo $$ >{pid_file(token)}; }} 2>/dev/null || :")
+
+def _checked_vars(task: Task) -> list[tuple[str, str]]:
+    out = []
     for name, value in task.vars.items():
         if not _ENV_NAME.match(name):
             raise ConfigError(
@@ -62,7 +62,37 @@ def build_script(task: Task, token: str | None = None) -> str:
             raise ConfigError(
                 f"task {task.id}: var {name} contains a NUL byte, which no command line can carry"
             )
-        parts.append(f"export {name}={shlex.quote(str(value))}")
+        out.append((name, str(value)))
+    return out
+
+
+def vars_header(task: Task) -> bytes:
+    """The task vars as one `export NAME='value'` line each, then VARS_END: what the
+    SCRIPT of `build_script(..., vars_on_stdin=True)` reads first."""
+    lines = [f"export {name}={shlex.quote(value)}".replace("\n", "'\"$__emb_nl\"'")
+             for name, value in _checked_vars(task)]
+    return ("\n".join([*lines, VARS_END]) + "\n").encode("utf-8", "surrogateescape")
+
+
+def build_script(task: Task, token: str | None = None, vars_on_stdin: bool = False) -> str:
+    """`echo $$ >PIDFILE; export K='v' (or: read them from stdin); cd /dir; <task script>`:
+    the SCRIPT the errexit launcher runs (emb.executors.script).
+
+    Values are POSIX single-quoted where needed (shlex.quote): every byte passes
+    unchanged, including newlines, `$`, backslashes, quotes and non-ASCII; plain
+    words stay readable in --dry-run. With `vars_on_stdin` the values are not in the
+    script at all (a command line is visible to every user of the machine, in
+    `ps`): `vars_header` carries them on stdin."""
+    parts = []
+    if token:
+        # The pid of the remote shell (the launcher execs, so it stays this pid):
+        # what stop_remote signals. A read-only /tmp only costs that ability.
+        parts.append(f"{{ echo $$ >{pid_file(token)}; }} 2>/dev/null || :")
+    checked = _checked_vars(task)
+    if checked and vars_on_stdin:
+        parts.append(READ_VARS)
+    else:
+        parts.extend(f"export {name}={shlex.quote(value)}" for name, value in checked)
     if task.workdir:
         parts.append(f"cd {shlex.quote(task.workdir)}")
     parts.append(task.script if task.script and task.script.strip() else ":")
@@ -234,10 +264,14 @@ class KubernetesExecutor:
         tty = self.ctx.use_tty(task.interactive)
         # Under a terminal Ctrl+C reaches the remote program itself: no record needed.
         token = None if tty else self._tokens.setdefault(key, _token())
+        # Task vars travel on stdin, never on a command line (ps shows kubectl's argv);
+        # under a pseudo-terminal they would be echoed, so there they stay in the script.
+        on_stdin = bool(task.vars) and not tty
+        stdin = self._stdin(task)
         target = self.target
         argv = exec_argv(target, choice.pod, choice.container,
-                         script_argv(build_script(task, token), self.ctx.args),
-                         stdin=self._stdin(task), tty=tty)
+                         script_argv(build_script(task, token, vars_on_stdin=on_stdin), self.ctx.args),
+                         stdin=stdin or on_stdin, tty=tty)
         details: dict[str, str] = {
             "namespace": target.namespace,
             "namespace from": target.namespace_source,
@@ -248,9 +282,12 @@ class KubernetesExecutor:
         }
         if choice.deployment:
             details["deployment"] = choice.deployment
+        if on_stdin:
+            details["vars on stdin"] = ", ".join(task.vars) + (", then emb's stdin" if stdin else "")
         if choice.warning:
             details["warning"] = choice.warning
-        return Command(argv=tuple(argv), tty=tty, where=self._where(choice), details=details, tool_env=True)
+        return Command(argv=tuple(argv), tty=tty, where=self._where(choice), details=details, tool_env=True,
+                       stdin_header=vars_header(task) if on_stdin else None, stdin_follows=stdin)
 
     def _why_killed(self, pod: str, code: int) -> None:
         """One look at the pod after exit 137/143: OOMKilled, evicted, deleted."""

@@ -30,6 +30,12 @@ class Command(NamedTuple):
     # The program is one of emb's tools (kubectl, docker): PATH, KUBECONFIG... come from
     # the environment emb was started in, not from the repository's env:/.env (SPEC §3).
     tool_env: bool = False
+    # Bytes the child reads first on its stdin (piped mode), e.g. the task vars as
+    # `export` lines, so secret values never appear on a command line. None: stdin is
+    # emb's own. With a header, `stdin_follows` says whether emb's stdin is copied
+    # after it (else the child's stdin ends after the header).
+    stdin_header: bytes | None = None
+    stdin_follows: bool = False
 
     def shell_line(self) -> str:
         """The argv shell-quoted, as `--dry-run` prints it."""

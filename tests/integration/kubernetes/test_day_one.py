@@ -317,3 +317,74 @@ def test_a_credential_prompt_reaches_the_terminal_and_the_answer_the_plugin(repo
     child.close()
     assert child.exitstatus == 0, child.before
     assert prompts == 2  # the lookup and the exec: both could ask
+
+
+# --- task vars never on a command line ----------------------------------------------------
+
+SECRET = "postgres://app:s3cr3t-Pa55'\"$x\\n@db/prod"
+SECRET_TASKS = """\
+project: {name: shop}
+components:
+  api:
+    rootDir: .
+    tasks:
+      migrate:
+        vars: {DATABASE_URL: "SECRET", MODE: "multi\\nline"}
+        script: 'printf "%s|%s\\\\n" "$DATABASE_URL" "$MODE"; echo started >&2; sleep 3'
+        executors: [kubernetes]
+      echo:
+        vars: {DATABASE_URL: "SECRET"}
+        script: 'printf "%s\\\\n" "${#DATABASE_URL}"; cat'
+        executors: [kubernetes]
+"""
+
+
+def secret_config() -> str:
+    import json as _json
+    return SECRET_TASKS.replace('"SECRET"', _json.dumps(SECRET))
+
+
+def cmdlines_with(needle: bytes) -> list[str]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if needle in f.read():
+                        found.append(entry)
+            except OSError:
+                continue
+    return found
+
+
+def test_secret_vars_reach_the_script_but_no_command_line(repo):
+    repo.sim.add_deployment("default", "api")
+    repo.write(secret_config())
+    proc = subprocess.Popen([sys.executable, "-m", "emb", "run", "api:migrate"], cwd=repo.root, env=repo.env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    first = proc.stdout.readline()
+    # the remote command runs now (it sleeps): every process emb started is alive
+    assert cmdlines_with(b"s3cr3t") == []
+    out = proc.stdout.read()  # (communicate would skip what readline buffered)
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 0, err
+    assert (first + out).decode() == SECRET + "|multi\nline\n"
+    # --dry-run: the exact command line, which has no values; --json neither
+    dry = repo.emb("run", "api:migrate", "--dry-run")
+    assert "s3cr3t" not in dry.stdout and "# vars on stdin: DATABASE_URL, MODE" in dry.stdout
+    as_json = repo.emb("run", "api:migrate", "--json")
+    assert as_json.returncode == 0 and "s3cr3t" not in as_json.stderr
+
+
+def test_secret_vars_and_the_users_stdin_and_a_while_read_loop(repo):
+    [pod] = repo.sim.add_deployment("default", "api")
+    repo.write(secret_config())
+    out = repo.emb("run", "-q", "api:echo", input="piped input\n")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == f"{len(SECRET)}\npiped input\n"
+    emb = f"{sys.executable} -m emb"
+    script = f'printf "a\\nb\\nc\\n" | while read x; do {emb} run -q api:echo --no-stdin || exit 9; echo "line $x"; done'
+    loop = subprocess.run(["sh", "-c", script], cwd=repo.root, env=repo.env(), capture_output=True, text=True,
+                          timeout=120)
+    assert loop.returncode == 0, loop.stderr
+    assert loop.stdout == "".join(f"{len(SECRET)}\nline {x}\n" for x in "abc")

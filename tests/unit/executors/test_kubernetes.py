@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from emb.errors import CannotStart, ConfigError
-from emb.executors.kubernetes import KubernetesExecutor, build_script, exec_argv, stop_script
+from emb.executors.kubernetes import KubernetesExecutor, build_script, exec_argv, stop_script, vars_header
 from emb.executors.script import script_argv
 from emb.kube.target import Target
 from emb.model import ComponentKubernetes, Task
@@ -125,6 +125,25 @@ def test_vars_arrive_byte_for_byte_in_a_real_sh():
     env = dict(item.split("=", 1) for item in out.decode().split("\0") if "=" in item)
     for k, v in NASTY.items():
         assert env[k] == v, k
+
+
+@pytest.mark.parametrize("shell", ["sh", "bash"])
+@pytest.mark.parametrize("user_input", [b"", b"line 1\nline 2\n", b"no newline at the end"])
+def test_vars_on_stdin_arrive_byte_for_byte_and_leave_the_input_alone(shell, user_input, tmp_path):
+    """The secret path: values in the stdin header, the task's own input after it."""
+    task = Task(id="api:t", name="t", component="api", script="env -0 > env.out; cat", vars=NASTY)
+    script = build_script(task, vars_on_stdin=True)
+    for value in NASTY.values():
+        assert len(value) < 3 or value not in script
+    proc = subprocess.run([shell, "-c", script], input=vars_header(task) + user_input, capture_output=True,
+                          cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == user_input
+    out = (tmp_path / "env.out").read_bytes()
+    env = dict(item.split("=", 1) for item in out.decode().split("\0") if "=" in item)
+    for k, v in NASTY.items():
+        assert env[k] == v, k
+    assert "__emb_l" not in env and "__emb_nl" not in env
 
 
 def test_quoting_only_where_needed():
