@@ -45,7 +45,7 @@ VARS_END = "#emb-vars-end"
 # time (shells read pipes byte by byte, so the task's own input stays unread). A
 # newline inside a value travels as "$__emb_nl".
 READ_VARS = (
-    "__emb_nl='\n'; while IFS= read -r __emb_l; do [ \"$__emb_l\" = '" + VARS_END + "' ] && break; "
+    "__emb_nl=$(printf '\\nx'); __emb_nl=${__emb_nl%x}; while IFS= read -r __emb_l; do [ \"$__emb_l\" = '" + VARS_END + "' ] && break; "
     'eval "$__emb_l"; done; unset __emb_l __emb_nl'
 )
 
