@@ -61,6 +61,10 @@ to the pod was lost after the task started (outcome unknown).
 @click.option("--pod", metavar="NAME", help="Kubernetes pod to run in (a name or unique prefix).")
 @click.option("-c", "--container", metavar="NAME", help="Container of the pod (init, sidecar, ephemeral too).")
 @click.option("--no-stdin", is_flag=True, help="Never pass emb's stdin to the task.")
+@click.option("--all-pods", is_flag=True, help="Kubernetes: run the task in every Ready pod, one after another.")
+@click.option("--wait", "wait", is_flag=False, flag_value="5m", default=None, metavar="[=DURATION]",
+              callback=lambda c, p, v: _duration(v),
+              help="Kubernetes: wait for a Ready pod (default 5m).")
 @click.option("--timeout", metavar="DURATION", callback=lambda c, p, v: _duration(v),
               help="Stop the task after DURATION (e.g. 90s, 5m, 1h30m): exit 124.")
 @flavor_option
@@ -78,6 +82,8 @@ def run(
     pod: str | None,
     container: str | None,
     no_stdin: bool,
+    all_pods: bool,
+    wait: float | None,
     timeout: float | None,
     flavor: str | None,
 ) -> int:
@@ -96,6 +102,8 @@ def run(
         container=container,
         no_stdin=no_stdin,
         timeout=timeout,
+        all_pods=all_pods,
+        wait=wait,
     )
     try:
         return RunFlow(g.monorepo(), options).run()

@@ -227,11 +227,65 @@ class KubernetesExecutor:
 
     # -------------------------------------------------------------------------
 
+    def all_pod_commands(self, task: Task) -> list[Command]:
+        """--all-pods: the task's Command for every Ready pod of its component, in the
+        usual order (newest revision, oldest first). One lookup for all of them."""
+        component = self._component(task)
+        kubectl.ensure_kubectl(self.target)
+        if self.ctx.pod:
+            raise UsageError("--all-pods and --pod do not go together")
+        settings = self.ctx.monorepo.kubernetes
+        podset = self._wait_for(component)
+        ready = pods.ordered_ready(podset.pods, podset.replicasets)
+        configured = self.ctx.container or component.kubernetes.container
+        out = []
+        for pod in ready:
+            name = pods.pick_container(pod, configured, component.name, self.target)
+            pods.check_runnable(self.target, pod, name)
+            choice = pods.PodChoice(pods.pod_name(pod), name, podset.selector, podset.deployment)
+            self._tokens.pop(task.id, None)
+            cmd = self._exec(task, choice)
+            out.append((choice, cmd, self._tokens.get(task.id)))
+        self._all = [(choice, token) for choice, _, token in out]
+        return [cmd for _, cmd, _ in out]
+
+    def select(self, task: Task, index: int) -> None:
+        """--all-pods: all_pod_commands()[index] is the one running now."""
+        choice, token = self._all[index]
+        self._chosen[task.id] = choice
+        if token:
+            self._tokens[task.id] = token
+
+    def _wait_for(self, component: Component) -> pods.PodSet:
+        """The lookup's PodSet; with --wait, looked up again (once a second) until it has
+        a Ready pod or the time is up."""
+        import time
+
+        deadline = None if self.ctx.wait is None else time.monotonic() + self.ctx.wait
+        told = False
+        while True:
+            podset = pods.component_pods(self.target, component, self.ctx.monorepo.kubernetes, self.ctx.monorepo)
+            if pods.pick_pod(podset.pods, replicasets=podset.replicasets) is not None or deadline is None:
+                break
+            if time.monotonic() >= deadline:
+                break
+            if not told:
+                output.note(f"emb: waiting up to {self.ctx.wait:g} s for a Ready pod ({self.target.describe()})")
+                told = True
+            time.sleep(1.0)
+        if not podset.pods:
+            raise pods.no_pods_error(self.target, podset, component.name)
+        if pods.pick_pod(podset.pods, replicasets=podset.replicasets) is None:
+            raise pods.no_ready_pod_error(self.target, podset, component.name)
+        return podset
+
     def _choose(self, component: Component, shell: bool = False) -> pods.PodChoice:
         settings = self.ctx.monorepo.kubernetes
         try:
+            waited = (self._wait_for(component)
+                      if self.ctx.wait is not None and not self.ctx.pod and not shell else None)
             choice = pods.choose_pod(self.target, component, settings, pod=self.ctx.pod,
-                                     container=self.ctx.container, monorepo=self.ctx.monorepo)
+                                     container=self.ctx.container, monorepo=self.ctx.monorepo, podset=waited)
         except CannotStart as err:
             if not shell or self.ctx.pod or not err.message.startswith("no Ready pod"):
                 raise

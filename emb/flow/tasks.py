@@ -17,7 +17,7 @@ from emb.executors.choice import choose_executor, choose_for_pre_task
 from emb.flow import confirm
 from emb.flow.report import Reporter, plan_item, plan_text
 from emb.model import Monorepo, Task
-from emb.errors import EXIT_TIMEOUT
+from emb.errors import EXIT_TIMEOUT, UsageError
 from emb.output import note, print_json
 from emb.process.logs import log_path_for
 
@@ -31,7 +31,7 @@ class Options:
                  dry_run: bool = False, as_json: bool = False, quiet: bool = False,
                  namespace: str | None = None, kube_context: str | None = None, pod: str | None = None,
                  container: str | None = None, no_stdin: bool = False, timeout: float | None = None,
-                 args: tuple[str, ...] = ()):
+                 args: tuple[str, ...] = (), all_pods: bool = False, wait: float | None = None):
         self.refs = refs
         self.executor = executor
         self.all_matching = all_matching
@@ -45,6 +45,8 @@ class Options:
         self.no_stdin = no_stdin
         self.timeout = timeout  # --timeout, seconds for the whole task
         self.args = tuple(args)
+        self.all_pods = all_pods  # --all-pods (kubernetes): the task in every Ready pod
+        self.wait = wait  # --wait[=DURATION] (kubernetes), seconds
 
 
 class Step:
@@ -71,6 +73,7 @@ class RunFlow:
             container=options.container,
             no_stdin=options.no_stdin,
             stdin_supplies=stdin_supplies(),
+            wait=options.wait,
         )
         self._executors: dict[str, executors.Executor] = {}
 
@@ -84,9 +87,12 @@ class RunFlow:
         monorepo = self.monorepo
         tasks = planner.plan(monorepo, self.o.refs, self.o.all_matching)
         requested = {i for ref in self.o.refs for i in planner.resolve_reference(monorepo, ref, self.o.all_matching)}
+        self.requested = requested
         steps = choose_executors(monorepo, tasks, requested, self.o.executor)
         if self.o.dry_run:
             return self.print_plan(steps)
+        if self.o.all_pods and not any(s.executor == "kubernetes" for s in steps if s.task.id in requested):
+            raise UsageError("--all-pods is for tasks on the kubernetes executor (-x kubernetes)")
         # A prompt that cannot be asked fails the run before anything runs.
         for step in steps:
             if step.executor is not None:
@@ -103,6 +109,8 @@ class RunFlow:
             self.report.skip(task)
             return 0
         executor = self.executor(step.executor)
+        if self.o.all_pods and task.id in self.requested:
+            return self.run_in_all_pods(step, executor)
         cmd = executor.command(task)
         confirm.ask(task, stdin_tty=self.ctx.stdin_tty, where=cmd.where)
         log_path = log_path_for(self.monorepo, task.id)
@@ -132,10 +140,47 @@ class RunFlow:
         self.report.end(task, result)
         return result.exit_code
 
+    def run_in_all_pods(self, step: Step, executor) -> int:
+        """--all-pods: the task in every Ready pod of its component, one after another;
+        a summary; the exit status is the first failure's."""
+        task = step.task
+        if step.executor != "kubernetes":
+            raise UsageError(f"--all-pods is for the kubernetes executor; task {task.id} runs on {step.executor}")
+        commands = executor.all_pod_commands(task)
+        confirm.ask(task, stdin_tty=self.ctx.stdin_tty, where=f"{len(commands)} pods")
+        log_path = log_path_for(self.monorepo, task.id)
+        failed: list[tuple[str, int]] = []
+        for index, cmd in enumerate(commands):
+            executor.select(task, index)
+            self.report.start(task, step.executor, cmd)
+            with deadline(self.o.timeout) as expired:
+                result = process.run(cmd, log_path=log_path)
+            if result.interrupted:
+                executor.stop_remote(task)
+            if expired():
+                result = result._replace(exit_code=EXIT_TIMEOUT, interrupted=False)
+            if result.exit_code != 0 and not result.interrupted:
+                executor.after_failure(task, result)  # raises when kubectl itself failed
+            self.report.end(task, result)
+            if result.exit_code != 0:
+                failed.append((cmd.details.get("pod", "?"), result.exit_code))
+            if result.interrupted:
+                break
+        ok = len(commands) - len(failed)
+        summary = f"emb: {task.id}: {ok} of {len(commands)} pods succeeded"
+        if failed:
+            summary += " (failed: " + ", ".join(f"{pod} exit {code}" for pod, code in failed) + ")"
+        note(summary)
+        return failed[0][1] if failed else 0
+
     def print_plan(self, steps: list[Step]) -> int:
         items = []
         for step in steps:
             task = step.task
+            if self.o.all_pods and step.executor == "kubernetes" and task.id in self.requested:
+                items.extend(plan_item(task, step.executor, cmd)
+                             for cmd in self.executor(step.executor).all_pod_commands(task))
+                continue
             cmd = None if step.executor is None else self.executor(step.executor).command(task)
             items.append(plan_item(task, step.executor, cmd))
         if self.o.as_json:

@@ -469,7 +469,7 @@ def match_prefix(target: Target, prefix: str) -> Pod:
 
 def choose_pod(
     target: Target, component, settings, *, pod: str | None = None, exclude: Iterable[str] = (),
-    container: str | None = None, monorepo=None,
+    container: str | None = None, monorepo=None, podset: PodSet | None = None,
 ) -> PodChoice:
     """SPEC §4: the pod and container a component's task runs in.
 
@@ -492,7 +492,7 @@ def choose_pod(
         chosen = pick_container(doc, None, component.name, target)
         check_runnable(target, doc, chosen)
         return PodChoice(pod_name(doc), chosen)
-    podset = component_pods(target, component, settings, monorepo)
+    podset = podset or component_pods(target, component, settings, monorepo)
     if not podset.pods:
         raise no_pods_error(target, podset, component.name)
     chosen = pick_pod(podset.pods, exclude=exclude, replicasets=podset.replicasets)

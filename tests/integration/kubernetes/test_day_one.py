@@ -388,3 +388,46 @@ def test_secret_vars_and_the_users_stdin_and_a_while_read_loop(repo):
                           timeout=120)
     assert loop.returncode == 0, loop.stderr
     assert loop.stdout == "".join(f"{len(SECRET)}\nline {x}\n" for x in "abc")
+
+
+# --- --all-pods, --wait, -c, --pod PREFIX ---------------------------------------------------
+
+
+def test_all_pods_runs_in_every_ready_pod_and_exits_with_the_first_failure(repo):
+    pods = repo.sim.add_deployment("default", "api", replicas=3)
+    repo.sim.set_ready("default", pods[2], False)
+    repo.write(TASKS + "      fail-one:\n        script: 'echo \"in $HOSTNAME\"; [ \"$HOSTNAME\" != " + pods[1]
+               + " ] || exit 7'\n        executors: [kubernetes]\n")
+    out = repo.emb("run", "api:where", "--all-pods")
+    assert out.returncode == 0, out.stderr
+    assert sorted(out.stdout.splitlines()) == sorted(f"in {p}" for p in pods[:2])
+    assert "api:where: 2 of 2 pods succeeded" in out.stderr
+    out = repo.emb("run", "api:fail-one", "--all-pods")
+    assert out.returncode == 7, out.stderr
+    assert sorted(out.stdout.splitlines()) == sorted(f"in {p}" for p in pods[:2])  # went on after the failure
+    assert f"1 of 2 pods succeeded (failed: {pods[1]} exit 7)" in out.stderr
+    dry = repo.emb("run", "api:where", "--all-pods", "--dry-run")
+    assert dry.stdout.count("# [") == 2
+    assert repo.emb("run", "api:where", "--all-pods", "-x", "local").returncode == 2
+
+
+def test_wait_waits_for_a_ready_pod(repo):
+    repo.sim.set_delays(pod_start=2)
+    repo.sim.add_deployment("default", "api")
+    repo.write(TASKS)
+    out = repo.emb("run", "api:where", "--wait=60s")
+    assert out.returncode == 0, out.stderr
+    assert "waiting up to 60 s for a Ready pod" in out.stderr
+    assert repo.emb("run", "api:where", "--wait=soon").returncode == 2
+
+
+def test_pod_takes_a_unique_prefix_with_one_exec_only(repo):
+    [pod] = repo.sim.add_deployment("default", "api")
+    repo.write(TASKS)
+    kubectl, log = repo.recorder()
+    out = repo.emb("run", "api:where", "--pod", pod, "-c", "api", EMB_KUBECTL=kubectl)
+    assert out.returncode == 0, out.stderr
+    assert [c[0] for c in recorded_calls(log)] == ["exec"]  # --pod and a known container: 1 process
+    out = repo.emb("run", "api:where", "--pod", pod[:-2], EMB_KUBECTL=kubectl)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == f"in {pod}\n"
