@@ -335,7 +335,7 @@ class KubernetesExecutor:
             "selector": choice.selector or "(--pod)",
         }
         if choice.deployment:
-            details["deployment"] = choice.deployment
+            details["workload" if "/" in choice.deployment else "deployment"] = choice.deployment
         if on_stdin:
             details["vars on stdin"] = ", ".join(task.vars) + (", then emb's stdin" if stdin else "")
         if choice.warning:

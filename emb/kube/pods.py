@@ -108,20 +108,33 @@ REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
 
 
 def owner_replicaset(pod: Pod) -> str | None:
-    for ref in (pod.get("metadata") or {}).get("ownerReferences") or []:
+    """The name its revision is known by: the owning ReplicaSet, else (StatefulSet,
+    DaemonSet pods) the controller-revision-hash label, as a ControllerRevision name."""
+    meta = pod.get("metadata") or {}
+    for ref in meta.get("ownerReferences") or []:
         if ref.get("kind") == "ReplicaSet":
             return ref.get("name")
+    revision = (meta.get("labels") or {}).get("controller-revision-hash")
+    if revision:
+        owner = next((r.get("name") for r in meta.get("ownerReferences") or []
+                      if r.get("kind") in ("StatefulSet", "DaemonSet")), None)
+        # StatefulSet pods carry the ControllerRevision's name, DaemonSet pods its hash.
+        return revision if owner is None or revision.startswith(owner + "-") else f"{owner}-{revision}"
     return None
 
 
 def revisions(replicasets: Iterable[Mapping[str, Any]]) -> dict[str, int]:
-    """ReplicaSet name -> its Deployment revision (annotation), when it has one."""
+    """ReplicaSet name -> its Deployment revision (annotation); ControllerRevision name
+    (StatefulSets, DaemonSets) -> its .revision."""
     out = {}
     for rs in replicasets:
         meta = rs.get("metadata") or {}
         try:
-            out[meta.get("name", "")] = int((meta.get("annotations") or {}).get(REVISION_ANNOTATION, ""))
-        except ValueError:
+            if rs.get("kind") == "ControllerRevision":
+                out[meta.get("name", "")] = int(rs.get("revision"))
+            else:
+                out[meta.get("name", "")] = int((meta.get("annotations") or {}).get(REVISION_ANNOTATION, ""))
+        except (TypeError, ValueError):
             continue
     return out
 
@@ -315,63 +328,69 @@ def _cache_file(monorepo) -> Path | None:
     return state.flavor_dir(monorepo.root, monorepo.flavor) / "cache" / SELECTOR_CACHE
 
 
-def _cache_slot(target: Target, name: str) -> str:
-    return "\t".join((target.context_name or "", target.server or "", target.namespace, "deployment", name))
+def _cache_slot(target: Target, name: str, kind: str = "deployment") -> str:
+    return "\t".join((target.context_name or "", target.server or "", target.namespace, kind, name))
 
 
-def cached_selector(monorepo, target: Target, name: str) -> str | None:
-    """A Deployment's spec.selector is immutable: once read, it is kept under .emb/."""
+def cached_selector(monorepo, target: Target, name: str, kind: str = "deployment") -> str | None:
+    """A workload's spec.selector is immutable: once read, it is kept under .emb/."""
     file = _cache_file(monorepo)
     records = state.read_record(file, _CACHE_KEY) if file else None
-    value = (records or {}).get(_cache_slot(target, name)) if isinstance(records, dict) else None
+    value = (records or {}).get(_cache_slot(target, name, kind)) if isinstance(records, dict) else None
     return value if isinstance(value, str) and value else None
 
 
-def remember_selector(monorepo, target: Target, name: str, selector: str | None) -> None:
+def remember_selector(monorepo, target: Target, name: str, selector: str | None, kind: str = "deployment") -> None:
     file = _cache_file(monorepo)
     if file is None:
         return
     records = state.read_record(file, _CACHE_KEY)
     records = dict(records) if isinstance(records, dict) else {}
     if selector:
-        records[_cache_slot(target, name)] = selector
+        records[_cache_slot(target, name, kind)] = selector
     else:
-        records.pop(_cache_slot(target, name), None)
+        records.pop(_cache_slot(target, name, kind), None)
     state.write_record(file, _CACHE_KEY, records)
 
 
-def deployment_selector_of(target: Target, component, name: str) -> str:
-    """One `get deployment NAME`: its spec.selector as a -l string."""
-    doing = f"looking up deployment {name} of component {component.name}"
-    proc = kubectl.run_kubectl(target, ["get", "deployment", "-o", "json", "--", name])
+def deployment_selector_of(target: Target, component, name: str, kind: str = "deployment") -> str:
+    """One `get deployment|statefulset|daemonset NAME`: its spec.selector as a -l string."""
+    doing = f"looking up {kind} {name} of component {component.name}"
+    proc = kubectl.run_kubectl(target, ["get", kind, "-o", "json", "--", name])
     if proc.returncode != 0:
         failure = parse_failure(proc.stderr)
         if failure.kind == "not_found" and kubectl.namespace_missing(target):
             raise namespace_not_found(target)
-        raise kubectl.explain(target, failure, doing=doing, command=target.shell("get", "deployment", name))
-    dep = kubectl.parse_json(proc.stdout, target, ["get", "deployment", name], doing)
+        if failure.kind == "not_found" and kind != "deployment":
+            raise CannotStart(f"{kind} {name!r} not found in namespace {target.namespace} ({target.describe()})",
+                              [f"list them: {target.shell('get', kind + 's')}"])
+        raise kubectl.explain(target, failure, doing=doing, command=target.shell("get", kind, name))
+    dep = kubectl.parse_json(proc.stdout, target, ["get", kind, name], doing)
     selector = deployment_selector(dep)
     if not selector:
         raise CannotStart(
-            f"deployment {name} has an empty spec.selector; emb cannot tell its pods",
+            f"{kind} {name} has an empty spec.selector; emb cannot tell its pods",
             [
-                f"check it: {target.shell('get', 'deployment', name, '-o', 'yaml')}",
+                f"check it: {target.shell('get', kind, name, '-o', 'yaml')}",
                 f"or set components.{component.name}.kubernetes.selector in .emb.yml",
             ],
         )
     return selector
 
 
-def _list(target: Target, component, selector: str) -> tuple[tuple[Pod, ...], tuple[Mapping, ...]]:
-    """One `get pods,replicasets -l SEL -o json`: the pods and their ReplicaSets' revisions."""
+def _list(target: Target, component, selector: str, kind: str = "deployment"
+          ) -> tuple[tuple[Pod, ...], tuple[Mapping, ...]]:
+    """One `get pods,replicasets -l SEL -o json` (controllerrevisions for StatefulSets and
+    DaemonSets): the pods and what tells their revisions."""
+    revisions = "controllerrevisions" if kind in ("statefulset", "daemonset") else "replicasets"
     listing = kubectl.get_json(
         target,
-        ["get", "pods,replicasets", f"--selector={selector}"],
+        ["get", f"pods,{revisions}", f"--selector={selector}"],
         doing=f"listing the pods of component {component.name}",
     )
     items = listing.get("items") or []
     return (tuple(i for i in items if i.get("kind") in (None, "Pod")),
-            tuple(i for i in items if i.get("kind") == "ReplicaSet"))
+            tuple(i for i in items if i.get("kind") in ("ReplicaSet", "ControllerRevision")))
 
 
 def component_pods(target: Target, component, settings, monorepo=None) -> PodSet:
@@ -380,18 +399,20 @@ def component_pods(target: Target, component, settings, monorepo=None) -> PodSet
     nothing is read again once. Empty results are checked for a missing namespace."""
     kind, value = pod_source(component, settings)
     deployment = None
-    if kind == "deployment":
-        deployment = check_name("deployment", value, f"components.{component.name}.kubernetes.deployment"
-                                if component.kubernetes.deployment else f"component name {component.name}")
-        selector = cached_selector(monorepo, target, value)
+    if kind in ("deployment", "statefulset", "daemonset"):
+        configured = getattr(component.kubernetes, kind)
+        check_name(kind, value, f"components.{component.name}.kubernetes.{kind}"
+                   if configured else f"component name {component.name}")
+        deployment = value if kind == "deployment" else f"{kind}/{value}"
+        selector = cached_selector(monorepo, target, value, kind)
         if selector:
-            pods, replicasets = _list(target, component, selector)
+            pods, replicasets = _list(target, component, selector, kind)
             if pods:
                 return PodSet(selector, deployment, pods, replicasets)
-        fresh = deployment_selector_of(target, component, value)
+        fresh = deployment_selector_of(target, component, value, kind)
         if fresh != selector:
-            remember_selector(monorepo, target, value, fresh)
-            pods, replicasets = _list(target, component, fresh)
+            remember_selector(monorepo, target, value, fresh, kind)
+            pods, replicasets = _list(target, component, fresh, kind)
         return PodSet(fresh, deployment, pods, replicasets)
     selector = value
     pods, replicasets = _list(target, component, selector)
@@ -401,7 +422,9 @@ def component_pods(target: Target, component, settings, monorepo=None) -> PodSet
 
 
 def no_pods_error(target: Target, podset: PodSet, component: str) -> CannotStart:
-    via = f" (deployment {podset.deployment}'s selector)" if podset.deployment else ""
+    workload = podset.deployment and (podset.deployment if "/" in podset.deployment
+                                      else f"deployment {podset.deployment}")
+    via = f" ({workload}'s selector)" if workload else ""
     return CannotStart(
         f"no pods match selector {podset.selector}{via} in namespace {target.namespace} for component {component}",
         [

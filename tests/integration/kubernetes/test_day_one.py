@@ -431,3 +431,22 @@ def test_pod_takes_a_unique_prefix_with_one_exec_only(repo):
     out = repo.emb("run", "api:where", "--pod", pod[:-2], EMB_KUBECTL=kubectl)
     assert out.returncode == 0, out.stderr
     assert out.stdout == f"in {pod}\n"
+
+
+@pytest.mark.parametrize("kind", ["statefulset", "daemonset"])
+def test_statefulsets_and_daemonsets_as_workloads(repo, kind):
+    add = repo.sim.add_statefulset if kind == "statefulset" else repo.sim.add_daemonset
+    made = add("default", "db", labels={"app": "db"}, containers=[{"name": "db"}])
+    repo.sim.add_pod("default", "db-stray", labels={"app": "other"}, containers=[{"name": "db"}], age=9999)
+    repo.write(TASKS.replace("    rootDir: .\n", f"    rootDir: .\n    kubernetes: {{{kind}: db}}\n"))
+    kubectl, log = repo.recorder()
+    out = repo.emb("run", "api:where", EMB_KUBECTL=kubectl)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == f"in {made[0]}\n"
+    calls = recorded_calls(log)
+    assert calls[0][1:3] == ["get", kind] and calls[1][1:3] == ["get", "pods,controllerrevisions"]
+    dry = repo.emb("run", "api:where", "--dry-run")
+    assert f"# workload: {kind}/db" in dry.stdout
+    repo.sim.add_namespace("elsewhere")
+    missing = repo.emb("run", "api:where", "-n", "elsewhere")
+    assert missing.returncode == 125 and f"{kind} 'db' not found in namespace elsewhere" in missing.stderr
