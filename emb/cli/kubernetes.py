@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from emb import process
+from emb import launch, process
 from emb.cli.common import Globals, pass_globals, table
 from emb.cli.options import complete_component, context_option, kube_options, namespace_option
 from emb.errors import EXIT_INTERRUPTED
@@ -171,7 +171,7 @@ def _stream(target, args: list[str], *, doing: str, pod: str | None = None) -> i
     """Run kubectl with its output passing through; a failure becomes emb's
     one-line error (exit 125)."""
     try:
-        code, tail = process.passthrough(target.argv(*args), stdin=subprocess.DEVNULL)
+        code, tail = process.passthrough(target.argv(*args), stdin=subprocess.DEVNULL, env=launch.tool_environ())
     except FileNotFoundError:
         kubectl.ensure_kubectl(target)
         raise

@@ -98,7 +98,8 @@ def _capture_sharing(argv: tuple, cwd, env) -> Captured:
     return Captured(argv, proc.returncode, out, bytes(err))
 
 
-def passthrough(argv: list[str], *, cwd: Path | None = None, stdin=None) -> tuple[int, bytes]:
+def passthrough(argv: list[str], *, cwd: Path | None = None, stdin=None,
+                env: dict[str, str] | None = None) -> tuple[int, bytes]:
     """Run a tool whose output is meant for the user (`logs -f`, `up`, `rollout
     restart`): stdout inherited, stderr copied through line by line while its
     last lines are kept, so the caller can turn a failure it recognises into
@@ -108,7 +109,7 @@ def passthrough(argv: list[str], *, cwd: Path | None = None, stdin=None) -> tupl
     in emb's process group, got the SIGINT too; it is ended and reaped).
     OSError from starting the tool propagates for the caller to explain.
     """
-    proc = subprocess.Popen(argv, cwd=cwd, stdin=stdin, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(argv, cwd=cwd, stdin=stdin, stderr=subprocess.PIPE, env=env)
     tail: deque[bytes] = deque(maxlen=20)
     try:
         for line in proc.stderr:
