@@ -40,6 +40,7 @@ class RunContext(NamedTuple):
     no_stdin: bool = False  # --no-stdin: the task never reads emb's stdin
     stdin_supplies: bool = False  # stdin is a pipe or a file (not a terminal, not /dev/null)
     wait: float | None = None  # --wait[=DURATION]: seconds to wait for a Ready pod (kubernetes)
+    speculate: bool = False  # a real run (not --dry-run): the kubernetes executor may overlap lookup and exec
 
     def use_tty(self, interactive: bool) -> bool:
         """The one TTY rule (SPEC §3): a pseudo-terminal only for interactive runs

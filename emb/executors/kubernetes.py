@@ -44,10 +44,40 @@ VARS_END = "#emb-vars-end"
 # Reads the `export` lines emb writes first on stdin, up to VARS_END, one `read` at a
 # time (shells read pipes byte by byte, so the task's own input stays unread). A
 # newline inside a value travels as "$__emb_nl".
+# Input that ends before VARS_END means emb withdrew the exec (see _Gate): exit GATE_EXIT
+# without running anything.
+GATE_EXIT = 222
 READ_VARS = (
-    "__emb_nl=$(printf '\\nx'); __emb_nl=${__emb_nl%x}; while IFS= read -r __emb_l; do [ \"$__emb_l\" = '" + VARS_END + "' ] && break; "
-    'eval "$__emb_l"; done; unset __emb_l __emb_nl'
+    "__emb_ok=; __emb_nl=$(printf '\\nx'); __emb_nl=${__emb_nl%x}; while IFS= read -r __emb_l; do "
+    "[ \"$__emb_l\" = '" + VARS_END + "' ] && { __emb_ok=1; break; }; "
+    f'eval "$__emb_l"; done; [ -n "$__emb_ok" ] || exit {GATE_EXIT}; unset __emb_l __emb_nl __emb_ok'
 )
+
+
+class _Gate:
+    """A speculative exec into the pod the last run chose, started while the lookup
+    runs (both kubectl processes pay their start-up and credential plugin at once).
+    The remote script waits on stdin; the lookup decides: the same pod -> the header
+    goes out and the task runs; another pod, or an error -> the input ends, the
+    script exits GATE_EXIT having run nothing, and after_failure execs into the
+    right pod (or raises the lookup's error)."""
+
+    def __init__(self, header: bytes):
+        import threading
+
+        self.header = header
+        self.done = threading.Event()
+        self.go = False
+        self.other: pods.PodChoice | None = None
+        self.error: BaseException | None = None
+
+    def decide(self, go: bool, other=None, error=None) -> None:
+        self.go, self.other, self.error = go, other, error
+        self.done.set()
+
+    def wait(self) -> bytes | None:
+        self.done.wait()
+        return self.header if self.go else None
 
 
 def _checked_vars(task: Task) -> list[tuple[str, str]]:
@@ -89,7 +119,7 @@ def build_script(task: Task, token: str | None = None, vars_on_stdin: bool = Fal
         # what stop_remote signals. A read-only /tmp only costs that ability.
         parts.append(f"{{ echo $$ >{pid_file(token)}; }} 2>/dev/null || :")
     checked = _checked_vars(task)
-    if checked and vars_on_stdin:
+    if vars_on_stdin:
         parts.append(READ_VARS)
     else:
         parts.extend(f"export {name}={shlex.quote(value)}" for name, value in checked)
@@ -138,18 +168,57 @@ class KubernetesExecutor:
         self._tokens: dict[str, str] = {}
         self._vanished: dict[str, list[str]] = {}
         self._prefix_tried = False
+        self._gates: dict[str, _Gate] = {}
 
     def command(self, task: Task) -> Command:
         component = self._component(task)
         kubectl.ensure_kubectl(self.target)
+        speculative = self._speculate(task, component)
+        if speculative is not None:
+            return speculative
         choice = self._choose(component)
+        pods.remember_choice(self.ctx.monorepo, self.target, component, choice)
         return self._exec(task, choice)
+
+    def _speculate(self, task: Task, component: Component) -> Command | None:
+        """With the last run's pod known: exec into it at once, gated by the lookup (_Gate)."""
+        ctx = self.ctx
+        if (not ctx.speculate or ctx.pod or ctx.wait is not None or self.ctx.use_tty(task.interactive)
+                or (self.target.exec_plugin and ctx.stdin_tty)):  # one prompt at a time
+            return None
+        cached = pods.cached_choice(ctx.monorepo, self.target, component,
+                                    ctx.container or component.kubernetes.container)
+        if cached is None:
+            return None
+        import threading
+
+        gate = _Gate(vars_header(task))
+        self._gates[task.id] = gate
+
+        def lookup():
+            try:
+                real = self._choose(component)
+                pods.remember_choice(ctx.monorepo, self.target, component, real)
+            except BaseException as exc:  # reported by after_failure, in the main thread
+                gate.decide(False, error=exc)
+                return
+            same = (real.pod, real.container) == (cached.pod, cached.container)
+            gate.decide(same, other=None if same else real)
+
+        threading.Thread(target=lookup, name="emb-lookup", daemon=True).start()
+        return self._exec(task, cached, gate=gate)
 
     def after_failure(self, task: Task | None, result: RunResult) -> Command | None:
         """None when the remote command itself failed (its exit code is the
         task's); a fresh Command when the pod vanished between lookup and exec
         (once); CannotStart when kubectl could not run it at all; after exit
         137/143 one look at the pod says why (and the code stands)."""
+        gate = None if task is None else self._gates.pop(task.id, None)
+        if gate is not None and gate.done.wait(timeout=300) and not gate.go:
+            if gate.error is not None:
+                raise gate.error
+            if gate.other is not None:
+                return self._exec(task, gate.other)  # the pod changed since the last run
         failure = exec_failure(result.stderr_tail, result.exit_code)
         key = None if task is None else task.id
         chosen = self._chosen.get(key)
@@ -312,7 +381,7 @@ class KubernetesExecutor:
             return task.interactive
         return self.ctx.stdin_supplies
 
-    def _exec(self, task: Task, choice: pods.PodChoice) -> Command:
+    def _exec(self, task: Task, choice: pods.PodChoice, gate: _Gate | None = None) -> Command:
         key = task.id
         self._chosen[key] = choice
         tty = self.ctx.use_tty(task.interactive)
@@ -320,7 +389,7 @@ class KubernetesExecutor:
         token = None if tty else self._tokens.setdefault(key, _token())
         # Task vars travel on stdin, never on a command line (ps shows kubectl's argv);
         # under a pseudo-terminal they would be echoed, so there they stay in the script.
-        on_stdin = bool(task.vars) and not tty
+        on_stdin = (bool(task.vars) or gate is not None) and not tty
         stdin = self._stdin(task)
         target = self.target
         argv = exec_argv(target, choice.pod, choice.container,
@@ -336,12 +405,13 @@ class KubernetesExecutor:
         }
         if choice.deployment:
             details["workload" if "/" in choice.deployment else "deployment"] = choice.deployment
-        if on_stdin:
+        if on_stdin and task.vars:
             details["vars on stdin"] = ", ".join(task.vars) + (", then emb's stdin" if stdin else "")
         if choice.warning:
             details["warning"] = choice.warning
         return Command(argv=tuple(argv), tty=tty, where=self._where(choice), details=details, tool_env=True,
-                       stdin_header=vars_header(task) if on_stdin else None, stdin_follows=stdin)
+                       stdin_header=(gate.wait if gate is not None else vars_header(task)) if on_stdin else None,
+                       stdin_follows=stdin)
 
     def _why_killed(self, pod: str, code: int) -> None:
         """One look at the pod after exit 137/143: OOMKilled, evicted, deleted."""

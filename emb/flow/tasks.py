@@ -74,6 +74,7 @@ class RunFlow:
             no_stdin=options.no_stdin,
             stdin_supplies=stdin_supplies(),
             wait=options.wait,
+            speculate=not options.dry_run and not options.all_pods,
         )
         self._executors: dict[str, executors.Executor] = {}
 

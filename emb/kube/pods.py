@@ -353,6 +353,43 @@ def remember_selector(monorepo, target: Target, name: str, selector: str | None,
     state.write_record(file, _CACHE_KEY, records)
 
 
+POD_CACHE = "kube-pods.json"
+
+
+def _pod_slot(target: Target, component) -> str:
+    k = component.kubernetes
+    return "\t".join((target.context_name or "", target.server or "", target.namespace, component.name,
+                      k.deployment or "", k.selector or "", k.statefulset or "", k.daemonset or ""))
+
+
+def cached_choice(monorepo, target: Target, component, container: str | None) -> "PodChoice | None":
+    """The pod (and container) the last run of this component chose, if any."""
+    if monorepo is None:
+        return None
+    file = state.flavor_dir(monorepo.root, monorepo.flavor) / "cache" / POD_CACHE
+    records = state.read_record(file, _CACHE_KEY)
+    value = records.get(_pod_slot(target, component)) if isinstance(records, dict) else None
+    if not (isinstance(value, list) and len(value) == 4 and all(isinstance(v, (str, type(None))) for v in value)):
+        return None
+    pod, chosen, selector, deployment = value
+    if not pod or not chosen or (container and chosen != container):
+        return None
+    return PodChoice(pod, chosen, selector, deployment)
+
+
+def remember_choice(monorepo, target: Target, component, choice: "PodChoice") -> None:
+    if monorepo is None:
+        return
+    file = state.flavor_dir(monorepo.root, monorepo.flavor) / "cache" / POD_CACHE
+    records = state.read_record(file, _CACHE_KEY)
+    records = dict(records) if isinstance(records, dict) else {}
+    slot = _pod_slot(target, component)
+    value = [choice.pod, choice.container, choice.selector, choice.deployment]
+    if records.get(slot) != value:
+        records[slot] = value
+        state.write_record(file, _CACHE_KEY, records)
+
+
 def deployment_selector_of(target: Target, component, name: str, kind: str = "deployment") -> str:
     """One `get deployment|statefulset|daemonset NAME`: its spec.selector as a -l string."""
     doing = f"looking up {kind} {name} of component {component.name}"

@@ -93,16 +93,20 @@ def run_piped(cmd: Command, *, log_path: Path, quiet: bool) -> RunResult:
         os.close(log_fd)
 
 
-def _feed_stdin(proc: subprocess.Popen, header: bytes, follows: bool) -> None:
+def _feed_stdin(proc: subprocess.Popen, header, follows: bool) -> None:
     """The child's stdin: `header`, then (if `follows`) emb's own stdin byte for byte
     until its end, then end of input. A thread, so the output loop never waits on it;
-    a child that stops reading (exits) ends it quietly."""
+    a child that stops reading (exits) ends it quietly. `header` may be a callable
+    that blocks until the header is known: None from it means "end the input now"."""
     pipe = proc.stdin
     fd = pipe.fileno()
 
     def feed():
         try:
-            write_all(fd, header)
+            data = header() if callable(header) else header
+            if data is None:
+                return
+            write_all(fd, data)
             if follows:
                 while True:
                     chunk = os.read(0, BUFFER_SIZE)

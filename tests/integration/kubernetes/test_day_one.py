@@ -450,3 +450,33 @@ def test_statefulsets_and_daemonsets_as_workloads(repo, kind):
     repo.sim.add_namespace("elsewhere")
     missing = repo.emb("run", "api:where", "-n", "elsewhere")
     assert missing.returncode == 125 and f"{kind} 'db' not found in namespace elsewhere" in missing.stderr
+
+
+# --- overlapping the lookup with the exec (the warm path on a slow cluster) ---------------
+
+
+def test_a_warm_run_overlaps_the_lookup_and_a_changed_choice_runs_the_task_once(repo):
+    first, second = repo.sim.add_deployment("default", "api", replicas=2)
+    repo.write(TASKS)
+    out = repo.emb("run", "api:where")
+    assert out.returncode == 0, out.stderr
+    chosen = out.stdout.split()[-1]
+    other = second if chosen == first else first
+    # warm: the exec into the remembered pod starts with the lookup, and runs once
+    out = repo.emb("run", "api:where")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == f"in {chosen}\n"
+    assert [e.pod for e in repo.sim.execs] == [chosen, chosen]
+    # the remembered pod is no longer the choice: the early exec is withdrawn (runs nothing)
+    repo.sim.set_ready("default", chosen, False)
+    out = repo.emb("run", "api:where")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == f"in {other}\n"
+    withdrawn, ran = repo.sim.execs[-2:]
+    assert (withdrawn.pod, withdrawn.exit_code) == (chosen, 222)
+    assert ran.pod == other
+    # a lookup error during the early exec is the error emb reports
+    repo.sim.set_ready("default", other, False)
+    out = repo.emb("run", "api:where")
+    assert out.returncode == 125, out.stderr
+    assert "no Ready pod for component api" in out.stderr and out.stdout == ""
