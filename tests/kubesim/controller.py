@@ -411,7 +411,8 @@ def reconcile_deployment(cluster: Cluster, dep: dict) -> None:
             _set_replicas(cluster, rs, 0, dep)
         for rs in old:
             reconcile_replicaset(cluster, rs)
-        if not any(cluster.pods_owned_by(rs["metadata"]["uid"], dep["metadata"]["namespace"]) for rs in old):
+        if not any(next(iter(cluster.pods_owned_by(rs["metadata"]["uid"], dep["metadata"]["namespace"])), None)
+                   for rs in old):  # every old pod gone, terminating ones included
             _set_replicas(cluster, new, desired, dep)
     else:
         surge, unavailable = surge_and_unavailable(dep)

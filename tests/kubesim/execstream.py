@@ -632,6 +632,7 @@ class ExecSession:
             self.sim.linger(self._linger(exited, output_done))
             return
         self._finished(exited.result())
+        self.process.dispose()
         try:
             await self.channel.send_status(exit_status(self.event.exit_code, self.event.command,
                                                        translated=self.translated))
@@ -644,18 +645,17 @@ class ExecSession:
     def _finished(self, code: int) -> None:
         self.event.exit_code = code
         self.event.done = True
-        self.process.dispose()
         with self.sim.lock:
             self.sim.sessions.discard(self)
 
     async def _linger(self, exited: asyncio.Task, output: asyncio.Future) -> None:
         try:
-            code = await exited
-            await asyncio.gather(output, return_exceptions=True)
+            self._finished(await exited)
+            await asyncio.gather(output, return_exceptions=True)  # a background child may hold it
         except asyncio.CancelledError:
             self.kill()
             raise
-        self._finished(code)
+        self.process.dispose()
 
     async def _pump(self, stream, channel: int) -> None:
         while True:

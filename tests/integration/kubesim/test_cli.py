@@ -59,3 +59,39 @@ def test_shell_entry_point_serves_examples_until_sigterm(tmp_path):
     finally:
         server.kill()
         server.communicate()
+
+
+def test_shell_entry_point_network_options_and_startup_time(tmp_path):
+    kubeconfig = tmp_path / "kubeconfig"
+    started = time.monotonic()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.kubesim", "--kubeconfig", str(kubeconfig), "--workdir", str(tmp_path / "s"),
+         "--latency", "250", "--exec-idle-timeout", "0.5"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout.readline() == f"kubeconfig: {kubeconfig}\n"
+        listening = time.monotonic() - started  # includes starting Python and importing aiohttp
+        assert server.stdout.readline().startswith("url: https://127.0.0.1:")
+        assert "sim-ns (namespace shop)" in server.stdout.readline()
+        assert listening < 3, listening
+        env = {"KUBECONFIG": str(kubeconfig), "KUBECACHEDIR": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"}
+        started = time.monotonic()
+        out = subprocess.run(["kubectl", "get", "--raw", "/api/v1/namespaces/default"], env=env,
+                             capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        assert time.monotonic() - started >= 0.25
+    finally:
+        server.kill()
+        server.communicate()
+
+
+def test_simulator_starts_in_well_under_a_second(tmp_path):
+    from tests.kubesim.simulator import KubeSim
+
+    KubeSim.start(tmp_path / "warm").stop()  # the certificate is made once per process
+    started = time.monotonic()
+    sim = KubeSim.start(tmp_path / "sim")
+    try:
+        assert time.monotonic() - started < 0.3
+    finally:
+        sim.stop()

@@ -27,15 +27,17 @@ def test_rollout_restart_replaces_the_pods(kubesim):
 
 def test_rollout_status_waits_for_new_pods(kubesim):
     kubesim.add_deployment("default", "api", replicas=2)
-    kubesim.set_delays(pod_start=1.5, termination=5)
+    kubesim.set_delays(pod_start=0.5, termination=5)
     assert kubesim.kubectl("rollout", "restart", "deploy/api").returncode == 0
     out = kubesim.kubectl("get", "pods", "--no-headers")
+    # maxSurge 25% of 2 rounds up to 1, maxUnavailable down to 0: one new pod, both old ones serve.
     states = sorted(line.split()[2] for line in out.stdout.splitlines())
-    assert states == ["ContainerCreating", "ContainerCreating", "Terminating", "Terminating"]
+    assert states == ["ContainerCreating", "Running", "Running"]
     out = kubesim.kubectl("rollout", "status", "deploy/api", "--timeout=20s")
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
-    assert lines[0] == 'Waiting for deployment "api" rollout to finish: 0 of 2 updated replicas are available...'
+    assert lines[0] == 'Waiting for deployment "api" rollout to finish: 1 out of 2 new replicas have been updated...'
+    assert 'Waiting for deployment "api" rollout to finish: 1 old replicas are pending termination...' in lines
     assert lines[-1] == 'deployment "api" successfully rolled out'
     assert kubesim.api_calls(verb="watch", resource="deployments")
 
