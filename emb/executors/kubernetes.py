@@ -21,7 +21,7 @@ import re
 import shlex
 
 from emb import launch, output
-from emb.errors import EXIT_LOST, CannotStart, ConfigError, ConnectionLost, UsageError
+from emb.errors import CannotStart, ConfigError, UsageError
 from emb.executors import RunContext
 from emb.executors.script import script_argv
 from emb.kube import kubectl, pods
