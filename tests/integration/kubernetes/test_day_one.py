@@ -480,3 +480,13 @@ def test_a_warm_run_overlaps_the_lookup_and_a_changed_choice_runs_the_task_once(
     out = repo.emb("run", "api:where")
     assert out.returncode == 125, out.stderr
     assert "no Ready pod for component api" in out.stderr and out.stdout == ""
+
+
+def test_after_exit_137_one_look_at_the_pod_says_why(repo):
+    [pod] = repo.sim.add_deployment("default", "api")
+    repo.write(TASKS)
+    repo.sim.on_next_exec(lambda e: repo.sim.delete_pod("default", pod), when="started")
+    out = repo.emb("run", "api:sleep", timeout=90)
+    assert out.returncode == 137, out.stderr
+    assert f"emb: task killed in pod {pod} (exit 137, SIGKILL): " in out.stderr
+    assert "deleted" in out.stderr.split("task killed", 1)[1].splitlines()[0]
