@@ -393,7 +393,7 @@ class KubernetesExecutor:
         stdin = self._stdin(task)
         target = self.target
         argv = exec_argv(target, choice.pod, choice.container,
-                         script_argv(build_script(task, token, vars_on_stdin=on_stdin), self.ctx.args),
+                         script_argv(build_script(task, token, vars_on_stdin=on_stdin), self.ctx.task_args(task)),
                          stdin=stdin or on_stdin, tty=tty)
         details: dict[str, str] = {
             "namespace": target.namespace,

@@ -12,6 +12,7 @@ import os
 import click
 
 from emb import executors, planner, process
+from emb.config.values import resolve_task
 from emb.docker import compose
 from emb.executors.choice import choose_executor, choose_for_pre_task
 from emb.flow import confirm
@@ -55,6 +56,7 @@ class Step:
     def __init__(self, task: Task, executor: str | None):
         self.task = task
         self.executor = executor
+        self.confirmed = False  # its confirm was answered before the run started
 
 
 class RunFlow:
@@ -89,15 +91,23 @@ class RunFlow:
         tasks = planner.plan(monorepo, self.o.refs, self.o.all_matching)
         requested = {i for ref in self.o.refs for i in planner.resolve_reference(monorepo, ref, self.o.all_matching)}
         self.requested = requested
+        self.ctx = self.ctx._replace(args_for=frozenset(requested) if self.o.args else frozenset())
         steps = choose_executors(monorepo, tasks, requested, self.o.executor)
+        # Values are expanded now, for the tasks of this run only (SPEC §1: lazily): an
+        # unset variable stops the run before anything ran.
+        for step in steps:
+            step.task = resolve_task(monorepo, step.task)
         if self.o.dry_run:
             return self.print_plan(steps)
         if self.o.all_pods and not any(s.executor == "kubernetes" for s in steps if s.task.id in requested):
             raise UsageError("--all-pods is for tasks on the kubernetes executor (-x kubernetes)")
-        # A prompt that cannot be asked fails the run before anything runs.
-        for step in steps:
-            if step.executor is not None:
-                confirm.require_terminal(step.task, self.ctx.stdin_tty)
+        if not self.ctx.stdin_tty:
+            # Answers come from a pipe or a file: read them all before anything runs, so
+            # that the end of the input stops the run with nothing done.
+            for step in steps:
+                if step.executor is not None and step.task.confirm is not None:
+                    confirm.ask(step.task, stdin_tty=False)
+                    step.confirmed = True
         for step in steps:
             code = self.run_step(step)
             if code != 0:
@@ -113,7 +123,8 @@ class RunFlow:
         if self.o.all_pods and task.id in self.requested:
             return self.run_in_all_pods(step, executor)
         cmd = executor.command(task)
-        confirm.ask(task, stdin_tty=self.ctx.stdin_tty, where=cmd.where)
+        if not step.confirmed:
+            confirm.ask(task, stdin_tty=self.ctx.stdin_tty, where=cmd.where)
         log_path = log_path_for(self.monorepo, task.id)
         self.report.start(task, step.executor, cmd)
         with deadline(self.o.timeout) as expired:

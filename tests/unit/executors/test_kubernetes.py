@@ -254,7 +254,7 @@ def test_no_namespace_anywhere_leaves_it_to_kubectl(kubectl, tmp_path):
 
 def test_task_args_reach_the_script_as_positional_parameters(kubectl):
     task = Task(id="api:t", name="t", component="api", script='printf "<%s>" "$@"')
-    cmd = executor(args=("a b", "--flag", "")).command(task)
+    cmd = executor(args=("a b", "--flag", ""), args_for=frozenset({"api:t"})).command(task)
     sep = cmd.argv.index("--")
     assert cmd.argv[-3:] == ("a b", "--flag", "")
     out = subprocess.run(cmd.argv[sep + 1:], capture_output=True, env={"PATH": "/usr/bin:/bin"}).stdout
