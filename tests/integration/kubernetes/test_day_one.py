@@ -490,3 +490,13 @@ def test_after_exit_137_one_look_at_the_pod_says_why(repo):
     assert out.returncode == 137, out.stderr
     assert f"emb: task killed in pod {pod} (exit 137, SIGKILL): " in out.stderr
     assert "deleted" in out.stderr.split("task killed", 1)[1].splitlines()[0]
+
+
+def test_task_args_after_double_dash_reach_the_remote_script(repo):
+    repo.sim.add_deployment("default", "api")
+    repo.write(TASKS)
+    out = repo.emb("run", "-q", "api:echo", "--", "one two", "--kubeconfig=evil.yaml")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "got one two\n"
+    [event] = repo.sim.execs
+    assert event.command[-2:] == ["one two", "--kubeconfig=evil.yaml"]  # operands, after kubectl's --
