@@ -20,7 +20,7 @@ import os
 import re
 import shlex
 
-from emb import launch, output
+from emb import output
 from emb.errors import CannotStart, ConfigError, UsageError
 from emb.executors import RunContext
 from emb.executors.script import script_argv
@@ -265,7 +265,7 @@ class KubernetesExecutor:
                          stdin=False, tty=False)
         from emb import process
 
-        done = process.capture(argv, env=launch.tool_environ(), timeout=20)
+        done = process.capture(argv, timeout=20)
         if done.returncode == 0:
             return True
         output.note(
@@ -292,7 +292,7 @@ class KubernetesExecutor:
         tty = self.ctx.use_tty(True)
         # Without a terminal (a pipe, CI) the shell still runs, reading stdin (-i, no -t).
         argv = exec_argv(self.target, choice.pod, choice.container, words, stdin=True, tty=tty)
-        return Command(argv=tuple(argv), tty=tty, where=self._where(choice), tool_env=True)
+        return Command(argv=tuple(argv), tty=tty, where=self._where(choice), tool=True)
 
     # -------------------------------------------------------------------------
 
@@ -409,7 +409,7 @@ class KubernetesExecutor:
             details["vars on stdin"] = ", ".join(task.vars) + (", then emb's stdin" if stdin else "")
         if choice.warning:
             details["warning"] = choice.warning
-        return Command(argv=tuple(argv), tty=tty, where=self._where(choice), details=details, tool_env=True,
+        return Command(argv=tuple(argv), tty=tty, where=self._where(choice), details=details, tool=True,
                        stdin_header=(gate.wait if gate is not None else vars_header(task)) if on_stdin else None,
                        stdin_follows=stdin)
 

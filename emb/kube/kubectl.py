@@ -75,7 +75,7 @@ def run_kubectl(target: Target, args: Sequence[str], *, namespaced: bool = True)
     base = target.argv() if namespaced else target.global_argv()
     argv = [*base, f"--request-timeout={request_timeout()}", *args]
     calls.count += 1
-    done = process.capture(argv, env=launch.tool_environ(), share_terminal=_share_terminal(target))
+    done = process.capture(argv, share_terminal=_share_terminal(target))
     if done.start_errno == errno.EACCES:
         raise CannotStart(
             f"kubectl cannot be executed: {argv[0]} (permission denied)",

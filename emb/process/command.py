@@ -27,9 +27,9 @@ class Command(NamedTuple):
     tty: bool = False  # run under a pseudo-terminal (pexpect)
     where: str = ""  # human description of the target ("pod api-7f9c (staging)")
     details: Mapping[str, str] = _EMPTY  # resolved target facts for --dry-run/--json
-    # The program is one of emb's tools (kubectl, docker): PATH, KUBECONFIG... come from
-    # the environment emb was started in, not from the repository's env:/.env (SPEC §3).
-    tool_env: bool = False
+    # One of emb's tools (docker, compose, kubectl): PATH and the tool variables come
+    # from the environment emb was started in, never the repository's (emb.launch).
+    tool: bool = False
     # Bytes the child reads first on its stdin (piped mode), e.g. the task vars as
     # `export` lines, so secret values never appear on a command line. None: stdin is
     # emb's own. With a header, `stdin_follows` says whether emb's stdin is copied
@@ -49,6 +49,7 @@ class RunResult(NamedTuple):
     log_path: Path
     stderr_tail: bytes = b""  # last bytes of the child's stderr (of the terminal output under a TTY)
     interrupted: bool = False  # emb received SIGINT/SIGTERM/SIGHUP and stopped the child
+    log_complete: bool = True  # False: writing the log failed (full disk...); the output itself was not cut
 
 
 class Captured(NamedTuple):
