@@ -147,7 +147,7 @@ def test_config_schema(shop, tmp_path):
     assert schema["additionalProperties"] is False and "project" in schema["properties"]
     assert "task" in schema["$defs"]
     embfile = json.loads(emb_ok("config", "schema", "--embfile", cwd=tmp_path).stdout)
-    assert set(embfile["properties"]) == {"description", "kubernetes", "tasks", "flavors"}
+    assert set(embfile["properties"]) == {"rootDir", "description", "kubernetes", "resources", "tasks", "flavors"}
 
 
 def test_version_and_help(tmp_path):

@@ -45,7 +45,7 @@ def test_error_line_number_points_at_the_offending_key(repo):
 @pytest.mark.parametrize("text,needle", [
     ("- a\n", "must be a mapping"),
     ("tasks: {t: {script: a}}\nname: api\n", "unknown key 'name'"),
-    ("rootDir: x\n", "unknown key 'rootDir'"),
+    ("rootdir: x\n", "unknown key 'rootdir' (did you mean 'rootDir'?)"),
     ("tasks: {t: {script: a, pre: build}}\n", "expected a list"),
 ])
 def test_broken_embfile_is_named(repo, text, needle):
