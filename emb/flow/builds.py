@@ -18,7 +18,6 @@ import os
 import sys
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +161,9 @@ class BuildFlow:
     # -- real builds ------------------------------------------------------------------
     def schedule(self, order: list[str], deps: dict[str, list[str]], run: res.BuildRun,
                  jobs: int) -> dict[str, Outcome]:
+        # concurrent.futures loads logging (~8 ms): only when something is built.
+        from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
         outcomes: dict[str, Outcome] = {}
         pending = list(order)
         ok: set[str] = set()

@@ -13,7 +13,6 @@ Both are called from the build threads; every write holds one lock.
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -89,7 +88,10 @@ class LiveView(PlainView):
         self.frame = 0
 
     def _width(self) -> int:
-        return shutil.get_terminal_size((80, 24)).columns
+        try:
+            return os.get_terminal_size(self.stream.fileno()).columns
+        except (OSError, ValueError, AttributeError):
+            return 80
 
     def _clear(self) -> str:
         return f"\x1b[{self.drawn}F\x1b[J" if self.drawn else "\r\x1b[J"
