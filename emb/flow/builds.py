@@ -69,7 +69,7 @@ class Outcome:
     def __init__(self, rid: str, status: str, decision: res.Decision | None = None, *, log: Path | None = None,
                  error: EmbError | None = None, duration: float = 0.0):
         self.id = rid
-        self.status = status  # built, up to date, failed, skipped, interrupted, would build
+        self.status = status  # built, up to date, would build, failed, interrupted, skipped, not started
         self.decision = decision
         self.log = log
         self.error = error
@@ -101,7 +101,7 @@ class BuildFlow:
             resource = monorepo.resources[rid]
             kind = res.kind(resource)
             if resource.type == "docker/image":
-                kind.check_dockerfile(kind.build_input(monorepo, resource), resource)
+                kind.preflight(monorepo, resource)
         run = self.prepare(order)
         if self.view is None:
             self.view = self.make_view()
@@ -185,7 +185,8 @@ class BuildFlow:
                     running[pool.submit(self.build_one, rid, run)] = rid
                 if not running:
                     for rid in pending:  # blocked behind a failure (fail-fast)
-                        outcomes[rid] = Outcome(rid, "skipped")
+                        outcomes[rid] = Outcome(rid, "not started")
+                    self.view.not_started(pending)
                     break
                 done, _ = wait(list(running), timeout=0.1, return_when=FIRST_COMPLETED)
                 self.view.tick()
@@ -277,6 +278,7 @@ class BuildFlow:
                                          if rid in outcomes}))
         failed = [o for o in outcomes.values() if o.status in ("failed", "interrupted")]
         skipped = [rid for rid in order if outcomes.get(rid) is not None and outcomes[rid].status == "skipped"]
+        unstarted = [rid for rid in order if outcomes.get(rid) is not None and outcomes[rid].status == "not started"]
         if not failed:
             if not self.o.as_json and not self.o.dry_run:
                 counts = {}
@@ -285,11 +287,13 @@ class BuildFlow:
                 parts = [f"{counts[s]} {s}" for s in ("built", "up to date") if counts.get(s)]
                 note(f"emb: {', '.join(parts) or 'nothing to do'} in {_seconds(took)}")
             return 0
-        if len(failed) == 1 and not skipped and isinstance(failed[0].error, ConfigError):
+        if len(failed) == 1 and not skipped and not unstarted and isinstance(failed[0].error, ConfigError):
             raise failed[0].error
         message = f"failed to build: {', '.join(o.id for o in failed)}"
         if skipped:
-            message += f"; skipped: {', '.join(skipped)}"
+            message += f"; skipped (a dependency failed): {', '.join(skipped)}"
+        if unstarted:
+            message += f"; not started: {', '.join(unstarted)}"
         hints = []
         for o in failed:
             if o.error is not None and len(failed) == 1:

@@ -100,6 +100,18 @@ def check_dockerfile(spec: docker_build.BuildInput, resource: Resource) -> None:
                           ["create it, or set params.dockerfile (relative to the context)"])
 
 
+def preflight(monorepo: Monorepo, resource: Resource) -> None:
+    """What must hold before any build starts: the context, the Dockerfile, watch-paths that match."""
+    spec = build_input(monorepo, resource)
+    check_dockerfile(spec, resource)
+    trigger, _ = settings.rebuild_trigger(monorepo, resource)
+    if trigger.get("strategy") == "watch-paths":
+        for glob in trigger.get("paths") or ():
+            if not context.expand_glob(spec.context, monorepo.root, glob):
+                context.watched_files(spec.context, monorepo.root, [glob])  # raises its ConfigError
+                break
+
+
 # -- freshness ------------------------------------------------------------------------
 
 def fingerprint(run: BuildRun, resource: Resource, spec: docker_build.BuildInput,
