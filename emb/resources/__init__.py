@@ -140,9 +140,9 @@ def suggestions(monorepo: Monorepo, ref: str) -> list[str]:
     words = list(dict.fromkeys([*monorepo.resources, *(r.name for r in monorepo.resources.values())]))
     close = difflib.get_close_matches(ref, words, n=3, cutoff=0.6)
     hints = [f"did you mean: {', '.join(close)}?"] if close else []
-    component = monorepo.components.get(ref)
-    if component is not None and component.resources:
-        hints = [f"{ref} is a component; its resources: {', '.join(component.resources)}"]
+    owned = [r.id for r in monorepo.resources.values() if r.component == ref]
+    if owned:
+        hints = [f"{ref} is a component; its resources: {', '.join(owned)}"]
     return hints + ["list the resources with `emb resources`"]
 
 
