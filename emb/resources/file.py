@@ -34,6 +34,10 @@ def builder_input(monorepo: Monorepo, resource: Resource) -> dict:
     return out
 
 
+def prefetch(run: BuildRun, resource: Resource) -> None:
+    """Nothing to do ahead: `decide` is one lstat."""
+
+
 def decide(run: BuildRun, resource: Resource) -> Decision:
     if run.force:
         return Decision(True, "forced (--force)")

@@ -118,12 +118,7 @@ def fingerprint(run: BuildRun, resource: Resource, spec: docker_build.BuildInput
                 trigger: Mapping[str, Any]) -> dict:
     """What a build of `resource` is made from: {files, inputs, dependencies} (see the module doc)."""
     monorepo = run.monorepo
-    strategy = trigger.get("strategy", "auto")
-    if strategy == "watch-paths":
-        files = context.watched_files(spec.context, monorepo.root, list(trigger.get("paths") or ()),
-                                      cache=run.hashes)
-    else:
-        files = context.fingerprint_context(spec.context, spec.dockerfile, run.builder, cache=run.hashes)
+    files = run.files.pop(resource.id, None) or files_manifest(run, spec, trigger)
     inputs = {"reference": spec.reference, "target": spec.target or "", "platform": spec.platform or "",
               "builder": run.builder, "dockerfile": _relative(monorepo.root, spec.dockerfile)}
     inside = _inside(spec.context, spec.dockerfile)
@@ -137,6 +132,25 @@ def fingerprint(run: BuildRun, resource: Resource, spec: docker_build.BuildInput
     for dep_id in _dependency_ids(monorepo, resource):
         deps[dep_id] = dependency_state(run, dep_id)
     return {"files": files, "inputs": inputs, "dependencies": deps}
+
+
+def files_manifest(run: BuildRun, spec: docker_build.BuildInput, trigger: Mapping[str, Any]) -> dict:
+    """The files part of the fingerprint: the whole context, or the watch-paths files."""
+    if trigger.get("strategy", "auto") == "watch-paths":
+        return context.watched_files(spec.context, run.monorepo.root, list(trigger.get("paths") or ()),
+                                     cache=run.hashes)
+    return context.fingerprint_context(spec.context, spec.dockerfile, run.builder, cache=run.hashes)
+
+
+def prefetch(run: BuildRun, resource: Resource) -> None:
+    """The files manifest, ahead of `decide` (an error is left for `decide` to raise)."""
+    trigger, _ = settings.rebuild_trigger(run.monorepo, resource)
+    if run.force or trigger.get("strategy") == "always":
+        return
+    try:
+        run.files[resource.id] = files_manifest(run, build_input(run.monorepo, resource), trigger)
+    except Exception:  # noqa: BLE001 - decide() computes it again and reports the error
+        pass
 
 
 def dependency_state(run: BuildRun, dep_id: str) -> str:

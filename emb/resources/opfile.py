@@ -12,6 +12,7 @@ from emb.resources import params as settings
 
 reference = file.reference
 decide = file.decide
+prefetch = file.prefetch
 log_path = file.log_path
 finish = file.finish
 
