@@ -118,7 +118,13 @@ def fingerprint(run: BuildRun, resource: Resource, spec: docker_build.BuildInput
                 trigger: Mapping[str, Any]) -> dict:
     """What a build of `resource` is made from: {files, inputs, dependencies} (see the module doc)."""
     monorepo = run.monorepo
-    files = run.files.pop(resource.id, None) or files_manifest(run, spec, trigger)
+    files = run.files.pop(resource.id, None)
+    with run.lock:
+        # A dependency built in this run (a file resource) may have written into the context.
+        stale = any(dep in run.rebuilt for dep in resource.dependencies) or \
+            any(dep in run.rebuilt for dep in _dependency_ids(monorepo, resource))
+    if files is None or stale:
+        files = files_manifest(run, spec, trigger)
     inputs = {"reference": spec.reference, "target": spec.target or "", "platform": spec.platform or "",
               "builder": run.builder, "dockerfile": _relative(monorepo.root, spec.dockerfile)}
     inside = _inside(spec.context, spec.dockerfile)
