@@ -28,7 +28,7 @@ STRATEGIES = ("auto", "always", "watch-paths")
 
 
 def reference(monorepo: Monorepo, resource: Resource) -> str:
-    p = settings.params(resource)
+    p = settings.params(monorepo, resource)
     defaults = settings.docker_defaults(monorepo)
     image = p.get("image") or resource.component
     tag = p.get("tag") or defaults.get("tag") or "latest"
@@ -36,7 +36,7 @@ def reference(monorepo: Monorepo, resource: Resource) -> str:
 
 
 def build_input(monorepo: Monorepo, resource: Resource) -> docker_build.BuildInput:
-    p = settings.params(resource)
+    p = settings.params(monorepo, resource)
     defaults = settings.docker_defaults(monorepo)
     folder = component_folder(monorepo, resource)
     ctx = p.get("context")

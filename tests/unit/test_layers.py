@@ -25,7 +25,7 @@ RULES = [
     ("emb.config", ("emb.kube", "emb.docker", "emb.executors", "emb.flow", "emb.resources")),
     ("emb.kube", ("emb.docker",)),
     ("emb.docker", ("emb.kube", "emb.resources", "emb.flow")),
-    ("emb.resources", ("emb.executors", "emb.kube", "emb.flow", "emb.cli", "emb.config", "emb.planner")),
+    ("emb.resources", ("emb.executors", "emb.kube", "emb.flow", "emb.cli", "emb.planner")),
     ("emb.model", ("emb",)),  # the records: plain data, nothing of emb
     ("emb.errors", ("emb",)),
     ("emb.process.command", ("emb",)),  # the process layer's values: a leaf
@@ -107,8 +107,8 @@ def test_the_schema_lists_the_executor_names_once_and_in_order():
     defs = json.loads((SCHEMA_DIR / "defs.schema.json").read_text())
     assert tuple(defs["$defs"]["executor"]["enum"]) == EXECUTOR_NAMES
     task = defs["$defs"]["task"]["properties"]
-    assert task["executor"] == {"$ref": "#/$defs/executor"}
-    assert task["executors"]["items"] == {"$ref": "#/$defs/executor"}
+    assert task["executor"]["$ref"] == "#/$defs/executor"
+    assert task["executors"]["items"]["$ref"] == "#/$defs/executor"
 
     def enums(node):
         if isinstance(node, dict):
@@ -122,7 +122,8 @@ def test_the_schema_lists_the_executor_names_once_and_in_order():
 
     for name in ("emb.schema.json", "embfile.schema.json", "defs.schema.json"):
         schema = json.loads((SCHEMA_DIR / name).read_text())
-        copies = [e for e in enums(schema) if set(e) & set(EXECUTOR_NAMES)]
+        # An enum naming two or more executors is a copy of the list (vault's auth methods include "kubernetes").
+        copies = [e for e in enums(schema) if len(set(e) & set(EXECUTOR_NAMES)) >= 2]
         assert copies == ([list(EXECUTOR_NAMES)] if name == "defs.schema.json" else []), name
 
 
