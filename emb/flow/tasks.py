@@ -148,9 +148,13 @@ class RunFlow:
             task = step.task
             cmd = None if step.executor is None else self.executor(step.executor).command(task)
             items.append(plan_item(task, step.executor, cmd))
+        # The tasks' `dependencies`: built first when not up to date (`emb resources build --dry-run` says which).
+        needed = res.task_resources(self.monorepo, [s.task for s in steps if s.executor is not None])
         if self.o.as_json:
-            print_json({"dry_run": True, "tasks": items})
+            print_json({"dry_run": True, "tasks": items, **({"resources": needed} if needed else {})})
         else:
+            if needed:
+                click.echo(f"# first, the resources the tasks need (unless up to date): {', '.join(needed)}")
             for number, item in enumerate(items, 1):
                 click.echo(plan_text(item, number, len(items)))
         return 0

@@ -45,3 +45,11 @@ def test_dependencies_are_built_first_and_a_failed_one_stops_the_run(tmp_path):
     assert done.returncode == 1
     assert "never" not in done.stdout
     assert "emb: error: failed to build: api:broken" in done.stderr
+
+
+def test_dry_run_names_the_resources_it_would_build_first(tmp_path):
+    write_tree(tmp_path, {".emb.yml": EMB_YML, "api/README": "api\n"})
+    done = run_emb("-C", str(tmp_path), "run", "--dry-run", "top")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("# first, the resources the tasks need (unless up to date): api:fixture.txt\n")
+    assert not (tmp_path / "api/.emb/fixture.txt").exists()
