@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Iterable, Mapping, NamedTuple
 
-from emb import launch, process
+from emb import process
 from emb.docker.compose import plugin_dirs
 from emb.docker.engine import daemon_error
 from emb.errors import CannotStart, EmbError
@@ -66,12 +66,6 @@ def build_argv(spec: BuildInput, *, iidfile: str | None = None, masked: bool = F
     return tuple(argv)
 
 
-def tool_env() -> dict[str, str]:
-    """The docker variables as emb was started with (a repository's env: block must not pick the daemon)."""
-    launched = launch.launch_environ()
-    return {name: launched[name] for name in launch.TOOL_VARIABLES if name in launched}
-
-
 def buildx_installed() -> bool:
     for folder in plugin_dirs():
         candidate = folder / "docker-buildx"
@@ -88,8 +82,7 @@ def image_ids(references: Iterable[str]) -> dict[str, str]:
     refs = list(dict.fromkeys(references))
     if not refs:
         return {}
-    done = process.capture([docker_cli(), "image", "inspect", "--format", "{{json .RepoTags}}\t{{.Id}}", *refs],
-                           env={**os.environ, **tool_env()})
+    done = process.capture([docker_cli(), "image", "inspect", "--format", "{{json .RepoTags}}\t{{.Id}}", *refs])
     if done.missing:
         raise CannotStart("the docker CLI is not installed (no `docker` on PATH)", [INSTALL_HINT])
     if not done.ok:

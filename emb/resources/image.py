@@ -77,7 +77,7 @@ def iid_path(run: BuildRun, resource: Resource) -> Path:
 def command(run: BuildRun, resource: Resource) -> Command:
     spec = build_input(run.monorepo, resource)
     argv = docker_build.build_argv(spec, iidfile=str(iid_path(run, resource)), docker=docker_build.docker_cli())
-    return Command(argv=argv, env=docker_build.tool_env(), where=spec.reference,
+    return Command(argv=argv, tool=True, where=spec.reference,
                    details={"shown": " ".join(docker_build.build_argv(spec, masked=True))})
 
 

@@ -38,16 +38,16 @@ def hash_cache_path(monorepo: Monorepo) -> Path:
     return state.flavor_dir(monorepo.root, monorepo.flavor) / "cache" / "context-hashes"
 
 
+HASHES_PURPOSE = b"emb-context-hashes"
+
+
 def load_hash_cache(monorepo: Monorepo) -> HashCache:
-    try:
-        data = hash_cache_path(monorepo).read_bytes()
-    except OSError:
-        data = None
-    return HashCache.load(data)
+    """The digests kept by the last run; signed (marshal data planted in a work tree is never read)."""
+    return HashCache.load(state.read_signed(hash_cache_path(monorepo), HASHES_PURPOSE))
 
 
 def save_hash_cache(monorepo: Monorepo, cache: HashCache) -> None:
-    state.atomic_write(hash_cache_path(monorepo), cache.dumps())
+    state.write_signed(hash_cache_path(monorepo), cache.dumps(), HASHES_PURPOSE)
 
 
 def digest(value: str) -> str:
