@@ -3,8 +3,11 @@
     .emb/
       cache/                    caches of the configuration layer (validated, parsed.marshal)
       <flavor or "default">/
-        cache/                  caches of one flavor (compose-services.json)
+        cache/                  caches of one flavor (compose-services.json, context-hashes)
         logs/tasks/             one log file per task run (emb.process.logs)
+        logs/docker/build/      one log per image build, <reference>.log (emb.resources.image)
+        logs/resources/         file / op/file builds
+        resources/<component>/<name>.json   freshness records (emb.resources.state)
 
 The folder lives next to .emb.yml (never under `project.rootDir`, which may
 point anywhere). Its folders are created 0700 and files 0600 (logs can hold

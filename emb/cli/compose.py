@@ -33,14 +33,28 @@ def _require_compose_file(monorepo) -> None:
 
 @click.command("up")
 @click.argument("components", nargs=-1, metavar="[COMPONENT]...")
-@click.option("--build", is_flag=True, help="Build images before starting containers.")
+@click.option("--build", is_flag=True, help="Also let Compose build the images it builds itself.")
+@click.option("-f", "--force", is_flag=True, help="Rebuild the resources and recreate the containers.")
+@click.option("-j", "--jobs", metavar="N|auto", help="Resource builds at once (see `emb resources build`).")
+@click.option("-k", "--keep-going", is_flag=True, help="After a failed build, go on with the others.")
 @pass_globals
-def up(g: Globals, components: tuple[str, ...], build: bool) -> int:
-    """Start the Compose services (all, or the COMPONENTs named), detached."""
+def up(g: Globals, components: tuple[str, ...], build: bool, force: bool, jobs: str | None,
+       keep_going: bool) -> int:
+    """Build the resources (all, or the COMPONENTs' and what they need), then start
+    the Compose services (all, or the COMPONENTs named), detached."""
     monorepo = g.monorepo()
     _require_compose_file(monorepo)
     _services_or_error(monorepo, components)
-    return compose.stream_compose(monorepo, ["up", "-d", *(["--build"] if build else []), *components])
+    ids = [r for name in components for r in getattr(monorepo.components.get(name), "resources", ())] \
+        if components else list(monorepo.resources)
+    if ids:
+        from emb.flow.builds import BuildFlow, Options  # the build flow loads only when there is one
+
+        code = BuildFlow(monorepo, Options(ids=ids, force=force, jobs=jobs, keep_going=keep_going)).run()
+        if code != 0:
+            return code
+    return compose.stream_compose(monorepo, ["up", "-d", *(["--build"] if build else []),
+                                             *(["--force-recreate"] if force else []), *components])
 
 
 @click.command("down")

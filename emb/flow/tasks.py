@@ -12,6 +12,7 @@ import os
 import click
 
 from emb import executors, planner, process, redact
+from emb import resources as res
 from emb.config.secrets import secrets_of
 from emb.config.values import resolve_task
 from emb.docker import compose
@@ -111,11 +112,25 @@ class RunFlow:
                 if step.executor is not None and step.task.confirm is not None:
                     confirm.ask(step.task, stdin_tty=False)
                     step.confirmed = True
+        code = self.build_dependencies(steps)
+        if code != 0:
+            return code
         for step in steps:
             code = self.run_step(step)
             if code != 0:
                 return code
         return 0
+
+    def build_dependencies(self, steps: list[Step]) -> int:
+        """The resources the tasks' `dependencies` name, built (if not fresh) before any task runs."""
+        needed = res.task_resources(self.monorepo, [s.task for s in steps if s.executor is not None])
+        if not needed:
+            return 0
+        # The build flow (threads, docker lookups) loads only for tasks that need it:
+        # a plain `emb run` stays quick.
+        from emb.flow.builds import BuildFlow, Options as BuildOptions
+
+        return BuildFlow(self.monorepo, BuildOptions(ids=needed)).run()
 
     def run_step(self, step: Step) -> int:
         task = step.task
@@ -200,9 +215,13 @@ class RunFlow:
                 continue
             cmd = None if step.executor is None else self.executor(step.executor).command(task)
             items.append(plan_item(task, step.executor, cmd))
+        # The tasks' `dependencies`: built first when not up to date (`emb resources build --dry-run` says which).
+        needed = res.task_resources(self.monorepo, [s.task for s in steps if s.executor is not None])
         if self.o.as_json:
-            print_json({"dry_run": True, "tasks": items})
+            print_json({"dry_run": True, "tasks": items, **({"resources": needed} if needed else {})})
         else:
+            if needed:
+                click.echo(f"# first, the resources the tasks need (unless up to date): {', '.join(needed)}")
             for number, item in enumerate(items, 1):
                 click.echo(plan_text(item, number, len(items)))
         return 0
