@@ -10,24 +10,7 @@ from emb.config.secrets import (NOT_FOUND, NOT_INSTALLED, NOT_LOGGED_IN, PERMISS
                                 SecretError, SecretSources)
 from emb.config.secrets.onepassword import OnePassword
 from emb.errors import EXIT_CANNOT_START, ConfigError
-
-
-@pytest.fixture
-def clis(secret_clis, monkeypatch):
-    monkeypatch.setenv("EMB_STANDIN_LOG", str(secret_clis.log))
-    monkeypatch.setenv("EMB_STANDIN_DATA", str(secret_clis.data_path))
-    redact.forget_all()
-    yield secret_clis
-    redact.forget_all()
-    launch.reset()
-
-
-def launched(env: dict) -> dict:
-    """`env` as the environment emb was started in (the process layer runs tools with
-    its PATH and HOME, whatever a provider is given)."""
-    launch.reset()
-    launch.capture(env)
-    return dict(launch.launch_environ())
+from tests.unit.config.secrets_fixtures import clis, launched  # noqa: F401 (fixture)
 
 
 def op(clis, config=None, **env) -> OnePassword:

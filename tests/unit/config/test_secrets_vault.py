@@ -12,28 +12,10 @@ from emb.config.secrets import (NOT_CONFIGURED, NOT_FOUND, NOT_INSTALLED, NOT_LO
                                 SEALED, TIMEOUT, UNREACHABLE, Reference, SecretError, SecretSources)
 from emb.config.secrets.vault import Vault
 from emb.errors import EXIT_CANNOT_START, ConfigError
+from tests.unit.config.secrets_fixtures import clis, launched  # noqa: F401 (fixture)
 
 ADDR = "http://127.0.0.1:8200"
 TOKEN = "hvs.standin-token-7Qx"
-
-
-@pytest.fixture
-def clis(secret_clis, monkeypatch):
-    # The stand-ins find their log and data through emb's own environment.
-    monkeypatch.setenv("EMB_STANDIN_LOG", str(secret_clis.log))
-    monkeypatch.setenv("EMB_STANDIN_DATA", str(secret_clis.data_path))
-    redact.forget_all()
-    yield secret_clis
-    redact.forget_all()
-    launch.reset()
-
-
-def launched(env: dict) -> dict:
-    """`env` as the environment emb was started in (the process layer runs tools with
-    its PATH and HOME, whatever a provider is given)."""
-    launch.reset()
-    launch.capture(env)
-    return dict(launch.launch_environ())
 
 
 def vault(clis, config=None, **env) -> Vault:
