@@ -43,12 +43,14 @@ def run(cmd: Command, *, log_path: Path, quiet: bool = False) -> RunResult:
 
 
 def capture(argv, *, timeout: float = LOOKUP_TIMEOUT, cwd: Path | None = None,
-            env: dict[str, str] | None = None) -> Captured:
-    """Run a lookup with stdin closed and its output captured. Never raises for
-    the tool's exit code, a missing program, or a timeout: they are results."""
+            env: dict[str, str] | None = None, input: bytes | None = None) -> Captured:
+    """Run a lookup with stdin closed (or fed `input`, e.g. a password for
+    `--password-stdin`) and its output captured. Never raises for the tool's
+    exit code, a missing program, or a timeout: they are results."""
     argv = tuple(argv)
+    stdin = {} if input is not None else {"stdin": subprocess.DEVNULL}
     try:
-        done = subprocess.run(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+        done = subprocess.run(argv, cwd=cwd, env=env, input=input, **stdin,
                               capture_output=True, timeout=timeout)
     except OSError as exc:  # not found, not executable: the caller words it
         return Captured(argv, -1, start_errno=exc.errno)
@@ -57,7 +59,8 @@ def capture(argv, *, timeout: float = LOOKUP_TIMEOUT, cwd: Path | None = None,
     return Captured(argv, done.returncode, done.stdout, done.stderr)
 
 
-def passthrough(argv: list[str], *, cwd: Path | None = None, stdin=None) -> tuple[int, bytes]:
+def passthrough(argv: list[str], *, cwd: Path | None = None, stdin=None,
+                env: dict[str, str] | None = None) -> tuple[int, bytes]:
     """Run a tool whose output is meant for the user (`logs -f`, `up`, `rollout
     restart`): stdout inherited, stderr copied through line by line while its
     last lines are kept, so the caller can turn a failure it recognises into
@@ -67,7 +70,7 @@ def passthrough(argv: list[str], *, cwd: Path | None = None, stdin=None) -> tupl
     in emb's process group, got the SIGINT too; it is ended and reaped).
     OSError from starting the tool propagates for the caller to explain.
     """
-    proc = subprocess.Popen(argv, cwd=cwd, stdin=stdin, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(argv, cwd=cwd, stdin=stdin, env=env, stderr=subprocess.PIPE)
     tail: deque[bytes] = deque(maxlen=20)
     try:
         for line in proc.stderr:
