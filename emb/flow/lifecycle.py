@@ -175,8 +175,8 @@ def state_folders(monorepo) -> list[Path]:
     return out
 
 
-def remove_state(folder: Path, *, dry_run: bool) -> bool:
-    """Delete one `.emb/` folder (never through a symlink); True when it existed."""
+def check_state(folder: Path) -> bool:
+    """Whether `folder` (a `.emb/`) exists and is emb's to delete: a real folder, not a link."""
     try:
         info = folder.lstat()
     except FileNotFoundError:
@@ -187,6 +187,13 @@ def remove_state(folder: Path, *, dry_run: bool) -> bool:
     if not stat.S_ISDIR(info.st_mode):
         raise UsageError(f"{folder} is not a folder; emb did not create it and leaves it alone",
                          [f"remove it by hand if it is not yours to keep: rm {folder}"])
+    return True
+
+
+def remove_state(folder: Path, *, dry_run: bool) -> bool:
+    """Delete one `.emb/` folder (never through a symlink); True when it existed."""
+    if not check_state(folder):
+        return False
     if dry_run:
         click_echo(f"rm -r {shlex.quote(str(folder))}")
         return True
@@ -195,7 +202,7 @@ def remove_state(folder: Path, *, dry_run: bool) -> bool:
     def failed(function, path, excinfo):
         raise UsageError(f"cannot delete {path}: {getattr(excinfo[1], 'strerror', excinfo[1])}")
 
-    shutil.rmtree(folder, onerror=failed)  # symlinks inside are unlinked, never followed
+    shutil.rmtree(folder, onerror=failed)  # links inside are unlinked, never followed
     return True
 
 
@@ -203,6 +210,8 @@ def clean(monorepo, *, force: bool = False, dry_run: bool = False) -> dict:
     """`emb clean`: down, prune the project's containers, delete its images, prune its
     dangling images, remove `.emb/`. Returns what went (or would go)."""
     report: dict = {"down": False, "containers": [], "images": [], "state": []}
+    for folder in state_folders(monorepo):  # a refusal comes before anything is removed
+        check_state(folder)
     has_compose = compose_file_applies_safely(monorepo)
     if has_compose:
         args = compose.down_args()
