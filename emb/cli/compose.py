@@ -53,13 +53,29 @@ def _lifecycle(g: Globals, services, args, dry_run: bool) -> int:
 
 @click.command("up")
 @click.argument("services", nargs=-1, metavar="[SERVICE]...")
-@click.option("-f", "--force", is_flag=True, help="Recreate the containers even if nothing changed.")
-@click.option("--build", is_flag=True, hidden=True, help="Also let Compose build images (docker compose up --build).")
+@click.option("--build", is_flag=True, help="Also let Compose build the images it builds itself.")
+@click.option("-f", "--force", is_flag=True, help="Rebuild the resources and recreate the containers.")
+@click.option("-j", "--jobs", metavar="N|auto", help="Resource builds at once (see `emb resources build`).")
+@click.option("-k", "--keep-going", is_flag=True, help="After a failed build, go on with the others.")
 @_dry_run_option
 @pass_globals
-def up(g: Globals, services: tuple[str, ...], force: bool, build: bool, dry_run: bool) -> int:
-    """Start the Compose services (all, or the SERVICEs named), detached."""
-    return _lifecycle(g, services, compose.up_args(services, force_recreate=force, build=build), dry_run)
+def up(g: Globals, services: tuple[str, ...], build: bool, force: bool, jobs: str | None,
+       keep_going: bool, dry_run: bool) -> int:
+    """Build the resources (all, or the SERVICEs' components' and what they need), then start
+    the Compose services (all, or the SERVICEs named), detached."""
+    monorepo = g.monorepo()
+    _require_compose_file(monorepo)
+    _services_or_error(monorepo, services)
+    ids = [r for name in services for r in getattr(monorepo.components.get(name), "resources", ())] \
+        if services else list(monorepo.resources)
+    if ids:
+        from emb.flow.builds import BuildFlow, Options  # the build flow loads only when there is one
+
+        code = BuildFlow(monorepo, Options(ids=ids, force=force, jobs=jobs, keep_going=keep_going,
+                                           dry_run=dry_run)).run()
+        if code != 0:
+            return code
+    return _compose(monorepo, compose.up_args(services, force_recreate=force, build=build), dry_run)
 
 
 @click.command("down")

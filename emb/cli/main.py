@@ -42,7 +42,7 @@ SUMMARIES = {
     "tasks": "List the tasks of the monorepo.",
     "components": "List the components of the monorepo.",
     "config": "Print the resolved configuration or its JSON Schema.",
-    "resources": "Resources emb builds and publishes (publish: tag and push images).",
+    "resources": "List the resources (images, files), build and publish them.",
     "up": "Start Docker Compose services (detached).",
     "down": "Stop and remove the Docker Compose project (or some services).",
     "start": "Start the existing containers of Compose services.",

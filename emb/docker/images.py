@@ -38,38 +38,7 @@ DOCKER_HUB = "docker.io"
 
 
 # --- references (SPEC §6) ---------------------------------------------------------------
-
-def _docker_defaults(monorepo) -> Mapping[str, Any]:
-    docker = (monorepo.defaults or {}).get("docker") or {}
-    return docker if isinstance(docker, Mapping) else {}
-
-
-def image_name(monorepo, resource) -> str:
-    """`<project>/<params.image or component>`: the repository part of the reference."""
-    params = resource.params or {}
-    return f"{monorepo.name}/{params.get('image') or resource.component}"
-
-
-def build_tag(monorepo, resource) -> str:
-    params = resource.params or {}
-    return str(params.get("tag") or _docker_defaults(monorepo).get("tag") or "latest")
-
-
-def reference(monorepo, resource) -> str:
-    """A docker/image resource's reference: `<project>/<image or component>:<tag>` (SPEC §6).
-
-    (The resources layer owns builds; this is the same rule, for publishing.)"""
-    return f"{image_name(monorepo, resource)}:{build_tag(monorepo, resource)}"
-
-
-def publish_settings(monorepo, resource) -> tuple[str | None, str | None]:
-    """(registry, tag) for publishing: `params.publish` > `defaults.docker.publish`; "" counts as unset."""
-    own = (resource.params or {}).get("publish") or {}
-    default = _docker_defaults(monorepo).get("publish") or {}
-    registry = own.get("registry") or default.get("registry") or None
-    tag = own.get("tag") or default.get("tag") or None
-    return (str(registry).rstrip("/") if registry else None, str(tag) if tag else None)
-
+# (An image resource's own reference, `<project>/<image>:<tag>`, is emb.resources'.)
 
 def split_reference(ref: str) -> tuple[str, str]:
     """("repo", "tag") of "repo:tag"; a ':' before the last '/' is a registry port, not a tag."""

@@ -17,10 +17,11 @@ import shlex
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Iterable, NamedTuple, Sequence
+from typing import NamedTuple, Sequence
 
-from emb import graph, redact
+from emb import redact, resources
 from emb.docker import images
+from emb.resources import params as settings
 from emb.errors import EXIT_INTERRUPTED, EmbError, UsageError
 from emb.model import Monorepo, Resource
 from emb.output import note
@@ -47,41 +48,17 @@ class Step(NamedTuple):
 
 # --- which resources ----------------------------------------------------------------------
 
-def resolve(monorepo: Monorepo, ref: str, component: str | None = None) -> Resource:
-    """A resource by id, by a name in `component` (for dependencies), or by a name unique in the monorepo."""
-    if component is not None and ":" not in ref and f"{component}:{ref}" in monorepo.resources:
-        return monorepo.resources[f"{component}:{ref}"]
-    if ref in monorepo.resources:
-        return monorepo.resources[ref]
-    matches = [r for r in monorepo.resources.values() if r.name == ref]
-    if len(matches) == 1:
-        return matches[0]
-    if matches:
-        raise UsageError(f"resource name {ref} is ambiguous: {', '.join(r.id for r in matches)}",
-                         ["name it by its id, component:name"])
-    known = ", ".join(monorepo.resources) or "none"
-    raise UsageError(f"unknown resource {ref} (resources: {known})", ["list them with: emb resources"])
-
-
-def ordered(monorepo: Monorepo, requested: Iterable[str]) -> list[Resource]:
-    """The requested resources (ids) and their dependencies, each after what it needs."""
-    def needs(rid: str) -> list[str]:
-        res = monorepo.resources[rid]
-        return [resolve(monorepo, d, res.component).id for d in res.dependencies]
-
-    deps, rank = graph.closure(list(requested), needs)
-    ids = graph.order(deps, rank, cycle_message="resource dependencies form a cycle",
-                      cycle_hint="remove one of the `dependencies` entries")
-    return [monorepo.resources[i] for i in ids]
-
-
 def select(monorepo: Monorepo, names: Sequence[str] = ()) -> list[Resource]:
     """What to publish: the publishable resources among `names` and their dependencies
     (default: all of them), in dependency order. A publishable resource that is not
     an image is an error (EMB 0.30: PUBLISH_NOT_SUPPORTED)."""
-    requested = [resolve(monorepo, n).id for n in names] if names else \
-        [r.id for r in monorepo.resources.values() if r.publish]
-    chosen = [r for r in ordered(monorepo, requested) if r.publish]
+    if names:
+        requested = [resources.resolve(monorepo, n, owner="emb resources publish", error=UsageError)
+                     for n in names]
+    else:
+        requested = [r.id for r in monorepo.resources.values() if r.publish]
+    order, _ = resources.build_order(monorepo, requested)
+    chosen = [monorepo.resources[i] for i in order if monorepo.resources[i].publish]
     for res in chosen:
         if res.type not in PUBLISHABLE_TYPES:
             raise UsageError(f"resource {res.id} has publish: true, but a {res.type} resource cannot be published",
@@ -89,11 +66,20 @@ def select(monorepo: Monorepo, names: Sequence[str] = ()) -> list[Resource]:
     return chosen
 
 
+def publish_settings(monorepo: Monorepo, resource: Resource) -> tuple[str | None, str | None]:
+    """(registry, tag) for publishing: `params.publish` > `defaults.docker.publish`; "" counts as unset."""
+    own = settings.params(resource).get("publish") or {}
+    default = settings.docker_defaults(monorepo).get("publish") or {}
+    registry = own.get("registry") or default.get("registry") or None
+    tag = own.get("tag") or default.get("tag") or None
+    return (settings.text(registry).rstrip("/") if registry else None, settings.text(tag) if tag else None)
+
+
 def plan(monorepo: Monorepo, names: Sequence[str] = ()) -> list[Step]:
     steps = []
     for res in select(monorepo, names):
-        source = images.reference(monorepo, res)
-        registry, tag = images.publish_settings(monorepo, res)
+        source = resources.reference(monorepo, res)
+        registry, tag = publish_settings(monorepo, res)
         steps.append(Step(res, source, images.retarget(source, registry, tag)))
     return steps
 
@@ -103,7 +89,7 @@ def push_plan(monorepo: Monorepo, registry: str | None, retag: str | None) -> li
     steps = []
     for res in monorepo.resources.values():
         if res.type == "docker/image":
-            source = images.reference(monorepo, res)
+            source = resources.reference(monorepo, res)
             steps.append(Step(res, source, images.retarget(source, registry.rstrip("/") if registry else None,
                                                            retag)))
     return steps

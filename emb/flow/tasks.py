@@ -12,6 +12,7 @@ import os
 import click
 
 from emb import executors, planner, process
+from emb import resources as res
 from emb.docker import compose
 from emb.executors.choice import choose_executor, choose_for_pre_task
 from emb.flow import confirm
@@ -80,11 +81,25 @@ class RunFlow:
         for step in steps:
             if step.executor is not None:
                 confirm.require_terminal(step.task, self.ctx.stdin_tty)
+        code = self.build_dependencies(steps)
+        if code != 0:
+            return code
         for step in steps:
             code = self.run_step(step)
             if code != 0:
                 return code
         return 0
+
+    def build_dependencies(self, steps: list[Step]) -> int:
+        """The resources the tasks' `dependencies` name, built (if not fresh) before any task runs."""
+        needed = res.task_resources(self.monorepo, [s.task for s in steps if s.executor is not None])
+        if not needed:
+            return 0
+        # The build flow (threads, docker lookups) loads only for tasks that need it:
+        # a plain `emb run` stays quick.
+        from emb.flow.builds import BuildFlow, Options as BuildOptions
+
+        return BuildFlow(self.monorepo, BuildOptions(ids=needed)).run()
 
     def run_step(self, step: Step) -> int:
         task = step.task

@@ -7,6 +7,8 @@
   `docker compose up`), not logged; its stderr tail comes back for errors.
 - `capture(argv, timeout=...)`: a lookup (`kubectl get`, `docker compose
   config`): output captured, bounded in time, a missing program a result.
+- `Streamed(cmd, log_path)`: a run whose output emb reads line by line
+  (builds, several at once from threads): `streamed.py`.
 - `which(name)`: shutil.which without shutil's import cost.
 
 The values (Command, RunResult, Captured) are in `command.py`, a leaf.
@@ -24,9 +26,10 @@ from emb.errors import EXIT_INTERRUPTED
 from emb.process.child import which
 from emb.process.command import Captured, Command, RunResult
 from emb.process.piped import run_piped
+from emb.process.streamed import Streamed
 from emb.process.tty import run_tty
 
-__all__ = ["Captured", "Command", "RunResult", "capture", "passthrough", "run", "which"]
+__all__ = ["Captured", "Command", "RunResult", "Streamed", "capture", "passthrough", "run", "which"]
 
 LOOKUP_TIMEOUT = 120.0  # seconds a lookup may take before emb gives up on it
 

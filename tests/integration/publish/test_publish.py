@@ -73,10 +73,11 @@ def test_publish_named_resources(publish_repo, registry):
 def test_an_ambiguous_or_unknown_name_is_a_usage_error(publish_repo):
     done = publish_repo.emb("resources", "publish", "image")
     assert done.returncode == 2
-    assert "resource name image is ambiguous: base:image, api:image, web:image, worker:image" in done.stderr
+    assert ("emb resources publish: resource 'image' is ambiguous: it matches base:image, api:image, "
+            "web:image, worker:image") in done.stderr
     done = publish_repo.emb("resources", "publish", "nope")
     assert done.returncode == 2
-    assert "unknown resource nope (resources: base:image" in done.stderr
+    assert "emb resources publish: unknown resource 'nope'" in done.stderr
 
 
 def test_publishing_builds_nothing(publish_repo, registry):
