@@ -14,6 +14,7 @@ import sys
 import click
 
 from emb.cli.common import Globals, pass_globals, table
+from emb.cli.options import flavored
 from emb.docker import compose
 from emb.executors import RunContext
 from emb.flow import lifecycle
@@ -58,6 +59,7 @@ def _lifecycle(g: Globals, services, args, dry_run: bool) -> int:
 @click.option("-j", "--jobs", metavar="N|auto", help="Resource builds at once (see `emb resources build`).")
 @click.option("-k", "--keep-going", is_flag=True, help="After a failed build, go on with the others.")
 @_dry_run_option
+@flavored
 @pass_globals
 def up(g: Globals, services: tuple[str, ...], build: bool, force: bool, jobs: str | None,
        keep_going: bool, dry_run: bool) -> int:
@@ -82,6 +84,7 @@ def up(g: Globals, services: tuple[str, ...], build: bool, force: bool, jobs: st
 @click.argument("services", nargs=-1, metavar="[SERVICE]...")
 @click.option("-v", "--volumes", is_flag=True, help="Also remove the project's named volumes.")
 @_dry_run_option
+@flavored
 @pass_globals
 def down(g: Globals, services: tuple[str, ...], volumes: bool, dry_run: bool) -> int:
     """Stop and remove the Compose project's containers and networks (or only the SERVICEs')."""
@@ -91,6 +94,7 @@ def down(g: Globals, services: tuple[str, ...], volumes: bool, dry_run: bool) ->
 @click.command("start")
 @click.argument("services", nargs=-1, metavar="[SERVICE]...")
 @_dry_run_option
+@flavored
 @pass_globals
 def start(g: Globals, services: tuple[str, ...], dry_run: bool) -> int:
     """Start the existing containers of the services (all, or the SERVICEs named)."""
@@ -100,6 +104,7 @@ def start(g: Globals, services: tuple[str, ...], dry_run: bool) -> int:
 @click.command("stop")
 @click.argument("services", nargs=-1, metavar="[SERVICE]...")
 @_dry_run_option
+@flavored
 @pass_globals
 def stop(g: Globals, services: tuple[str, ...], dry_run: bool) -> int:
     """Stop the running containers of the services (all, or the SERVICEs named), keeping them."""
@@ -111,6 +116,7 @@ def stop(g: Globals, services: tuple[str, ...], dry_run: bool) -> int:
 @click.option("--no-deps", "-f", "no_deps", is_flag=True,
               help="Do not restart the services they depend on (EMB 0.30 spells it -f).")
 @_dry_run_option
+@flavored
 @pass_globals
 def restart(g: Globals, services: tuple[str, ...], no_deps: bool, dry_run: bool) -> int:
     """Restart the services' containers (all, or the SERVICEs named)."""
@@ -121,6 +127,7 @@ def restart(g: Globals, services: tuple[str, ...], no_deps: bool, dry_run: bool)
 @click.option("-a", "--all", "all_containers", is_flag=True,
               help="Every container, stopped ones included (default: one row per service).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@flavored
 @pass_globals
 def ps(g: Globals, all_containers: bool, as_json: bool) -> int:
     """List the Compose services and the state of their containers."""
@@ -197,6 +204,7 @@ class _LogsCommand(click.Command):
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new output.")
 @click.option("--tail", metavar="N", help="Only the last N lines of each container.")
 @click.option("-t", "--timestamps", is_flag=True, help="Show timestamps.")
+@flavored
 @pass_globals
 def logs(g: Globals, services: tuple[str, ...], follow: bool, tail: str | None, timestamps: bool) -> int:
     """Show the logs of the Compose services (all, or the SERVICEs named)."""
@@ -214,6 +222,7 @@ def logs(g: Globals, services: tuple[str, ...], follow: bool, tail: str | None, 
 @click.option("-o", "--output", metavar="DIR",
               help="Folder for the files (default: .emb/<flavor>/logs/docker/compose/).")
 @click.option("--json", "as_json", is_flag=True, help="Print [{service, path}] as JSON.")
+@flavored
 @pass_globals
 def logs_archive(g: Globals, services: tuple[str, ...], timestamps: bool, tail: str | None,
                  output: str | None, as_json: bool) -> int:
@@ -233,6 +242,7 @@ def logs_archive(g: Globals, services: tuple[str, ...], timestamps: bool, tail: 
 @click.option("-f", "--force", is_flag=True, help="Delete the images even if a container still uses them.")
 @click.option("--dry-run", is_flag=True, help="List what would be removed; remove nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was removed as JSON.")
+@flavored
 @pass_globals
 def clean(g: Globals, force: bool, dry_run: bool, as_json: bool) -> int:
     """Remove the project's containers, images and emb's state folder (.emb/).

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from emb.cli.common import Globals, pass_globals, table
+from emb.cli.options import flavored
 from emb.flow import lifecycle
 from emb.output import note, print_json
 
@@ -14,6 +15,7 @@ from emb.output import note, print_json
 @click.option("-a", "--all", "all_containers", is_flag=True, help="Stopped containers too.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print [{id, name, image, command, created, status, ports, service}].")
+@flavored
 @click.pass_context
 def containers(ctx: click.Context, all_containers: bool, as_json: bool) -> int | None:
     """List the project's containers (running ones; -a for all)."""
@@ -33,6 +35,7 @@ def containers(ctx: click.Context, all_containers: bool, as_json: bool) -> int |
 @containers.command("prune")
 @click.option("--dry-run", is_flag=True, help="List the stopped containers that would go; remove nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the removed containers as JSON.")
+@flavored
 @pass_globals
 def prune(g: Globals, dry_run: bool, as_json: bool) -> int:
     """Remove the project's stopped containers."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from emb.cli.common import Globals, pass_globals, table
+from emb.cli.options import flavored
 from emb.flow import lifecycle, publish
 from emb.output import note, print_json
 
@@ -25,6 +26,7 @@ def human_size(size: int) -> str:
 @click.group("images", invoke_without_command=True)
 @click.option("-a", "--all", "all_images", is_flag=True, help="Also the project's untagged images.")
 @click.option("--json", "as_json", is_flag=True, help="Print [{name, tag, imageId, created, size}].")
+@flavored
 @click.pass_context
 def images(ctx: click.Context, all_images: bool, as_json: bool) -> int | None:
     """List the project's images (or delete, prune or push them: see the sub-commands)."""
@@ -44,6 +46,7 @@ def images(ctx: click.Context, all_images: bool, as_json: bool) -> int | None:
 @images.command("delete")
 @click.option("-f", "--force", is_flag=True, help="Also images that containers still use.")
 @click.option("--dry-run", is_flag=True, help="Print the docker command; delete nothing.")
+@flavored
 @pass_globals
 def delete(g: Globals, force: bool, dry_run: bool) -> int:
     """Delete every `<project>/...` image reference of the project."""
@@ -56,6 +59,7 @@ def delete(g: Globals, force: bool, dry_run: bool) -> int:
 @images.command("prune")
 @click.option("-a", "--all", "all_images", is_flag=True, help="All unused images of the project, not only dangling ones.")
 @click.option("--dry-run", is_flag=True, help="Print the docker command; delete nothing.")
+@flavored
 @pass_globals
 def prune(g: Globals, all_images: bool, dry_run: bool) -> int:
     """Remove the project's dangling images (untagged, labelled emb/project)."""
@@ -69,6 +73,7 @@ def prune(g: Globals, all_images: bool, dry_run: bool) -> int:
 @click.option("--retag", metavar="T", help="Push under this tag instead of the built one.")
 @click.option("--dry-run", is_flag=True, help="Print the docker commands; push nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was pushed as JSON.")
+@flavored
 @pass_globals
 def push(g: Globals, registry: str | None, retag: str | None, dry_run: bool, as_json: bool) -> int:
     """Push every image resource (deprecated in EMB 0.30: prefer `emb resources publish`)."""
