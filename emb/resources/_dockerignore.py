@@ -31,8 +31,8 @@ EXACT, PREFIX, SUFFIX, REGEX = range(4)
 
 _BOM = b"\xef\xbb\xbf"
 # Go's strings.TrimSpace (unicode.IsSpace); Python's str.strip() would also eat \x1c-\x1f.
-_GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
-            "\u2028\u2029\u202f\u205f\u3000"
+_GO_SPACE = ("\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+             "\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 # Characters patternmatcher escapes before handing the pattern to the regexp engine.
 _REGEX_META = frozenset(".+()|{}$")
 # fsutil: an exception whose text holds one of these forces the walk into every excluded folder.
@@ -84,16 +84,17 @@ def read_ignore_file(data: bytes) -> list[str]:
 class Pattern:
     """One compiled pattern; `match(path)` is truthy when the slash path matches it."""
 
-    __slots__ = ("text", "exclusion", "kind", "match", "ndirs")
+    __slots__ = ("text", "exclusion", "kind", "match", "ndirs", "python")
 
     def __init__(self, text: str, exclusion: bool, source: str = ".dockerignore"):
         self.text = text  # cleaned, without the leading "!"
         self.exclusion = exclusion
         self.ndirs = text.count("/") + 1
-        self.kind, self.match = _compile(text, source)
+        self.kind, self.match, self.python = _compile(text, source)
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
-        return f"Pattern({'!' if self.exclusion else ''}{self.text!r}, {('exact', 'prefix', 'suffix', 'regex')[self.kind]})"
+        kind = ("exact", "prefix", "suffix", "regex")[self.kind]
+        return f"Pattern({'!' if self.exclusion else ''}{self.text!r}, {kind})"
 
 
 def compile_patterns(lines: Iterable[str], source: str = ".dockerignore") -> tuple[Pattern, ...]:
@@ -202,20 +203,23 @@ def _compile(pattern: str, source: str):
             go.append(ch)
         first = False
 
+    # Each kind also as a Python expression for fullmatch, so that Matcher can join them.
     if kind == EXACT:
-        return kind, pattern.__eq__
+        return kind, pattern.__eq__, re.escape(pattern)
     if kind == PREFIX:
         prefix = pattern[:-2]
-        return kind, lambda path: path.startswith(prefix)
+        return kind, lambda path: path.startswith(prefix), f"(?s:{re.escape(prefix)}.*)"
     if kind == SUFFIX:
         suffix = pattern[2:]
         bare = suffix[1:] if suffix.startswith("/") else None  # "**/foo" also matches "foo"
-        return kind, lambda path: path.endswith(suffix) or path == bare
+        python = f"(?s:.*{re.escape(suffix)})" + (f"|{re.escape(bare)}" if bare is not None else "")
+        return kind, lambda path: path.endswith(suffix) or path == bare, python
     try:
-        regex = re.compile(_re2_to_python("".join(go)), re.ASCII)
+        python = _re2_to_python("".join(go))
+        regex = re.compile(python, re.ASCII)
     except (re.error, ValueError) as exc:
         raise ConfigError(f"{source}: bad pattern {pattern!r}: {exc}", hints=[_HINT]) from None
-    return kind, regex.fullmatch  # Go anchors with ^...$, where $ is the end of the text
+    return kind, regex.fullmatch, python  # Go anchors with ^...$, where $ is the end of the text
 
 
 def _re2_to_python(go: str) -> str:
@@ -292,6 +296,33 @@ def _escape(ch: str, in_class: bool) -> str:
 
 
 # -- matching: the three ways docker asks ------------------------------------------------
+
+class Matcher:
+    """matches_with_parent for a walker, with a shortcut for the common case.
+
+    While no pattern has matched, exceptions are not even evaluated; so when no
+    inclusion pattern matches a path (one regular expression joining them all
+    tells), the path is sent and every per-pattern result is False. `nothing` is
+    that all-False result, shared so that a child can see it by identity.
+    """
+
+    def __init__(self, patterns: Sequence[Pattern]):
+        self.patterns = tuple(patterns)
+        self.nothing = (False,) * len(self.patterns)
+        inclusions = [p.python for p in self.patterns if not p.exclusion]
+        if inclusions:
+            self._may_match = re.compile("|".join(f"(?:{x})" for x in inclusions), re.ASCII).fullmatch
+        else:
+            self._may_match = lambda path: None
+
+    def child(self, path: str, parent: tuple | None) -> tuple[bool, tuple]:
+        """(excluded, per-pattern results) of `path`, given its folder's results (None at the top)."""
+        nothing = self.nothing
+        if (parent is nothing or (parent is None and "/" not in path)) and not self._may_match(path):
+            return False, nothing
+        excluded, results = matches_with_parent(self.patterns, path, parent)
+        return excluded, results if True in results else nothing
+
 
 def matches_with_parent(patterns: Sequence[Pattern], path: str,
                         parent: tuple | None) -> tuple[bool, tuple]:

@@ -112,7 +112,10 @@ def segment_matcher(part: str):
 
 
 def _class_end(part: str, start: int) -> int:
-    """Index of the "]" closing the class opened at `start` (a "]" right after "[" or "[!" is a member), or -1."""
+    """Index of the "]" closing the class opened at `start`, or -1.
+
+    A "]" right after "[" or "[!" is a member, as in a shell.
+    """
     i = start + 1
     if i < len(part) and part[i] in "!^":
         i += 1
@@ -157,7 +160,8 @@ def braces(pattern: str) -> list[str]:
             end, alternatives = _group(pattern, i)
             if end > 0 and len(alternatives) > 1:
                 head, tail = pattern[:i], pattern[end + 1:]
-                return [result for alternative in alternatives for result in braces(head + alternative + tail)]
+                return [result for alternative in alternatives
+                        for result in braces(head + alternative + tail)]
         i += 1
     return [pattern]
 

@@ -46,12 +46,12 @@ except ImportError:  # pragma: no cover - other interpreters
 
 from emb.errors import ConfigError, EmbError
 from emb.resources._dockerignore import (
+    Matcher,
     Pattern,
     compile_patterns,
     folder_rule,
     matches_one_parent,
     matches_or_parent_matches,
-    matches_with_parent,
     read_ignore_file,
 )
 from emb.resources._globs import expand
@@ -141,12 +141,17 @@ def context_entries(context: Path | str, dockerfile: Path | str | None = None,
     return entries
 
 
-def _context_records(context: Path, dockerfile, builder: str) -> list[tuple[str, str, int, os.stat_result]]:
+Record = tuple  # (relative path, absolute path, mode as sent, lstat)
+
+
+def _context_records(context: Path, dockerfile, builder: str) -> list[Record]:
     """(relative path, absolute path, mode as sent, lstat) of every entry sent, sorted by path."""
     builder = _builder(builder)
+    context = Path(os.path.abspath(context))  # the hash cache is keyed by absolute paths
     if not context.is_dir():
         raise ConfigError(f"docker build context {context} is not a folder",
-                          hints=["params.context is relative to the component (a leading / to the monorepo root)"])
+                          hints=["params.context is relative to the component "
+                                 "(a leading / to the monorepo root)"])
     dockerfile = _dockerfile(context, dockerfile)
     patterns = ignore_patterns(context, dockerfile, builder)
     walk_patterns = patterns
@@ -167,7 +172,11 @@ def _context_records(context: Path, dockerfile, builder: str) -> list[tuple[str,
     # The legacy builder leaves out an excluded folder it entered; the daemon makes it
     # again (mode 0755) when it unpacks something below. BuildKit sends the folder itself.
     holder_mode = None if builder == BUILDKIT else st_.S_IFDIR | 0o755
-    _scan(os.fspath(context), "", None, walk_patterns, enters, holder_mode, records)
+    matcher = Matcher(walk_patterns) if walk_patterns else None
+    try:
+        _scan(os.fspath(context), "", None, matcher, enters, holder_mode, records)
+    except OSError as exc:
+        raise EmbError(f"cannot read the docker build context {context}: {exc.strerror}") from None
     if removable:
         records = [record for record in records if record[0] not in removable]
     records.sort(key=_first)
@@ -178,7 +187,7 @@ def _first(record):
     return record[0]
 
 
-def _scan(folder: str, prefix: str, parent, patterns, enters, holder_mode, out: list) -> bool:
+def _scan(folder: str, prefix: str, parent, matcher, enters, holder_mode, out: list) -> bool:
     """Add what docker sends from `folder` to `out`; True if anything was added."""
     with os.scandir(folder) as it:
         children = list(it)
@@ -190,14 +199,14 @@ def _scan(folder: str, prefix: str, parent, patterns, enters, holder_mode, out: 
         except OSError:
             is_dir = False
         results = None
-        if patterns:
-            excluded, results = matches_with_parent(patterns, rel, parent)
+        if matcher is not None:
+            excluded, results = matcher.child(rel, parent)
             if excluded:
                 # An excluded folder is entered only if an exception may match below it;
                 # it is sent only to hold what is sent from it (docker's walkers do the same).
                 if is_dir and enters(rel):
                     try:
-                        below = _scan(entry.path, rel + "/", results, patterns, enters, holder_mode, out)
+                        below = _scan(entry.path, rel + "/", results, matcher, enters, holder_mode, out)
                     except PermissionError:  # both walkers ignore an unreadable excluded folder
                         below = False
                     if below and _add(entry, rel, out, holder_mode):
@@ -208,7 +217,9 @@ def _scan(folder: str, prefix: str, parent, patterns, enters, holder_mode, out: 
         sent = True
         if is_dir:
             try:
-                _scan(entry.path, rel + "/", results, patterns, enters, holder_mode, out)
+                _scan(entry.path, rel + "/", results, matcher, enters, holder_mode, out)
+            except FileNotFoundError:  # removed while we walk
+                pass
             except OSError as exc:
                 raise EmbError(f"cannot read {entry.path}: {exc.strerror}",
                                hints=["docker would fail too; exclude it in .dockerignore "
@@ -238,7 +249,7 @@ def _dockerfile(context: Path, dockerfile) -> Path:
 
 
 def _inside(context: Path, dockerfile: Path) -> str | None:
-    """The Dockerfile's path relative to the context as the docker CLI computes it, or None if outside."""
+    """The Dockerfile's path relative to the context as the docker CLI finds it; None if outside."""
     try:
         rel = os.path.relpath(os.path.realpath(dockerfile), os.path.realpath(context))
     except ValueError:  # pragma: no cover - other drive on Windows
@@ -249,7 +260,7 @@ def _inside(context: Path, dockerfile: Path) -> str | None:
 # -- fingerprints ---------------------------------------------------------------------
 
 class HashCache:
-    """Digests of file contents, trusted while a file's (inode, size, mtime, ctime, device) stay the same.
+    """Digests of file contents, trusted while (inode, size, mtime, ctime, device) stay the same.
 
     `reads` counts the files whose content was read (a warm check reads none).
     """
@@ -336,14 +347,15 @@ def fingerprint_context(context: Path | str, dockerfile: Path | str | None = Non
 
 
 def entry_value(path: Path | str, cache: HashCache | None = None) -> str:
-    """The manifest value of one path (e.g. a Dockerfile outside the context)."""
+    """The manifest value of the file at `path`, through symlinks (docker reads a Dockerfile so)."""
     started = time.time_ns()
-    path = os.fspath(path)
+    path = os.path.realpath(path)
     try:
-        info = os.lstat(path)
+        info = os.stat(path)
     except OSError as exc:
         raise EmbError(f"cannot read {path}: {exc.strerror}") from None
-    return _manifest([(path, path, info.st_mode, info)], HashCache() if cache is None else cache, started)[path]
+    cache = HashCache() if cache is None else cache
+    return _manifest([(path, path, info.st_mode, info)], cache, started)[path]
 
 
 def _manifest(records: Iterable, cache: HashCache, started: int) -> dict[str, str]:
@@ -364,11 +376,14 @@ def _manifest(records: Iterable, cache: HashCache, started: int) -> dict[str, st
     return manifest
 
 
-def manifest_digest(manifest: Mapping[str, str]) -> str:
-    """One hex digest for a whole manifest (independent of its order)."""
+def manifest_digest(manifest: Mapping[str, str], inputs: Mapping[str, str] | None = None) -> str:
+    """One hex digest for a whole manifest and named `inputs` (the Dockerfile's value, build
+    arguments, dependencies' image ids...), independent of their order."""
     h = blake2b(b"emb-context-1\0", digest_size=32)
-    for path in sorted(manifest):
-        h.update(os.fsencode(path) + b"\0" + manifest[path].encode() + b"\n")
+    for section in (manifest, inputs or {}):
+        for key in sorted(section):
+            h.update(os.fsencode(key) + b"\0" + section[key].encode("utf-8", "surrogateescape") + b"\n")
+        h.update(b"\0\0")  # the end of a section: no key can move from one to the other
     return h.hexdigest()
 
 
@@ -430,13 +445,14 @@ def watched_files(context: Path | str, root: Path | str, globs: Sequence[str],
                        "a folder is not a file: write 'folder/**' to watch what it holds"])
         for record in found:
             records.setdefault(record[0], record)
-    return _manifest(sorted(records.values(), key=_first), HashCache() if cache is None else cache, started)
+    cache = HashCache() if cache is None else cache
+    return _manifest(sorted(records.values(), key=_first), cache, started)
 
 
-def expand_glob(context: Path | str, root: Path | str, glob: str) -> list[tuple[str, str, int, os.stat_result]]:
+def expand_glob(context: Path | str, root: Path | str, glob: str) -> list[Record]:
     """[(display path, absolute path, mode, lstat)] of the non-folder entries `glob` matches, sorted."""
     rooted = glob.startswith("/")
-    base = os.fspath(root if rooted else context)
+    base = os.path.abspath(root if rooted else context)
     found = {}
     for rel, path, info in expand(base, glob.lstrip("/") if rooted else glob):
         display = "/" + rel if rooted else rel

@@ -106,8 +106,8 @@ def test_the_schema_lists_the_executor_names_once_and_in_order():
     defs = json.loads((SCHEMA_DIR / "defs.schema.json").read_text())
     assert tuple(defs["$defs"]["executor"]["enum"]) == EXECUTOR_NAMES
     task = defs["$defs"]["task"]["properties"]
-    assert task["executor"] == {"$ref": "#/$defs/executor"}
-    assert task["executors"]["items"] == {"$ref": "#/$defs/executor"}
+    assert task["executor"]["$ref"] == "#/$defs/executor"
+    assert task["executors"]["items"]["$ref"] == "#/$defs/executor"
 
     def enums(node):
         if isinstance(node, dict):
@@ -121,7 +121,8 @@ def test_the_schema_lists_the_executor_names_once_and_in_order():
 
     for name in ("emb.schema.json", "embfile.schema.json", "defs.schema.json"):
         schema = json.loads((SCHEMA_DIR / name).read_text())
-        copies = [e for e in enums(schema) if set(e) & set(EXECUTOR_NAMES)]
+        # An enum naming two or more executors is a copy of the list (vault's auth methods include "kubernetes").
+        copies = [e for e in enums(schema) if len(set(e) & set(EXECUTOR_NAMES)) >= 2]
         assert copies == ([list(EXECUTOR_NAMES)] if name == "defs.schema.json" else []), name
 
 

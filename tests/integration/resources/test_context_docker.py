@@ -84,7 +84,10 @@ CASES: dict[str, dict] = {
     },
     "classes-and-escapes": {
         "Dockerfile": COPY_ALL,
-        ".dockerignore": "file[0-9].txt\n[!a]x.cfg\n\\*literal\n?.one\nfile(1).txt\nname+plus\n[^b]y.cfg\n",
+        ".dockerignore": "file[0-9].txt\n[!a]x.cfg\n\\*literal\n?.one\nfile(1).txt\nname+plus\n[^b]y.cfg\n"
+                         "v[[:digit:]]\na^b*\n\\!bang\n$HOME\nc{2}\nx|y\n",
+        "v1": "16", "va": "17", "a^bc": "18", "!bang": "19", "$HOME": "20", "c{2}": "21", "cc": "22",
+        "x|y": "23", "x": "24",
         "file1.txt": "1", "filea.txt": "2",
         "ax.cfg": "3", "bx.cfg": "4", "!x.cfg": "5",
         "*literal": "6", "xliteral": "7",
@@ -92,6 +95,11 @@ CASES: dict[str, dict] = {
         "file(1).txt": "10", "file1.txt.bak": "11",
         "name+plus": "12", "nameplus": "13",
         "ay.cfg": "14", "by.cfg": "15",
+    },
+    "non-ascii-names": {
+        "Dockerfile": COPY_ALL,
+        ".dockerignore": "é?.txt\nдок*\n",
+        "é1.txt": "1", "éé.txt": "2", "éab.txt": "3", "документ": "4", "docs/ünï": "5",
     },
     "dockerfile-and-ignore-excluded": {
         "Dockerfile": COPY_ALL,

@@ -354,8 +354,8 @@ def test_shop_loads_with_every_flavor(tmp_path, flavor):
 
 def test_shop_dotenv_and_env_block(tmp_path):
     mono = load(tmp_path, "shop", DOCKER_TAG="v9")
-    assert mono.env["DOCKER_TAG"] == "v9"  # the environment wins over .env
-    assert mono.env["SHOP_REGION"] == "us"  # among the files, the later one wins (EMB 0.30: the first)
+    assert mono.resolved["env"]["DOCKER_TAG"] == "v9"  # the environment wins over .env
+    assert mono.resolved["env"]["SHOP_REGION"] == "us"  # among the files, the later one wins (EMB 0.30: the first)
 
 
 def test_nested_loads(tmp_path):
