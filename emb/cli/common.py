@@ -10,6 +10,7 @@ import click
 from emb.config import load
 from emb.errors import EmbError
 from emb.output import style
+from emb.redact import mask
 
 
 class Globals:
@@ -33,9 +34,9 @@ pass_globals = click.make_pass_decorator(Globals, ensure=True)
 
 def print_error(err: EmbError) -> None:
     prefix = style("emb: error:", sys.stderr, fg="red", bold=True)
-    click.echo(f"{prefix} {err.message}", err=True)
+    click.echo(f"{prefix} {mask(err.message)}", err=True)
     for hint in err.hints:
-        click.echo(f"  hint: {hint}", err=True)
+        click.echo(f"  hint: {mask(hint)}", err=True)
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], width: int | None = None) -> str:

@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from emb import __version__
+from emb import __version__, redact
 from emb.errors import EXIT_INTERRUPTED, EmbError
 
 # name -> "module:attribute"; the order is the order of `emb --help`.
@@ -107,6 +107,8 @@ def cli(ctx: click.Context, root: str | None, flavor: str | None, verbose: bool)
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code; EmbError becomes a one-line message."""
     verbose = "-v" in (argv or sys.argv[1:]) or "--verbose" in (argv or sys.argv[1:])
+    if os.environ.get("DOCKER_PASSWORD"):  # emb logs in with it for `resources publish`: never shown
+        redact.register(os.environ["DOCKER_PASSWORD"])
     try:
         rv = cli.main(args=argv, prog_name="emb", standalone_mode=False)
         # Commands return their exit code (an int) or None for success.

@@ -168,3 +168,11 @@ def test_images_push_with_registry_and_retag(publish_repo, registry):
     assert sorted(r for r in registry.catalog() if r.startswith(n)) == [
         f"{n}/{c}" for c in ("api", "base", "web", "worker")]
     assert registry.tags(f"{n}/worker") == ["rc1"]
+
+
+def test_the_password_is_masked_in_any_error(publish_repo):
+    secret = "pa55-in-a-name"
+    done = publish_repo.emb("resources", "publish", f"api:{secret}", env={"DOCKER_PASSWORD": secret})
+    assert done.returncode == 2
+    assert "unknown resource 'api:***'" in done.stderr
+    assert secret not in done.stderr
