@@ -201,7 +201,7 @@ class _LogsCommand(click.Command):
 
 @click.command("logs", cls=_LogsCommand)
 @click.argument("services", nargs=-1, metavar="[SERVICE]...")
-@click.option("-f", "--follow", is_flag=True, help="Keep printing new output.")
+@click.option("-f", "--follow/--no-follow", default=False, help="Keep printing new output (default: no).")
 @click.option("--tail", metavar="N", help="Only the last N lines of each container.")
 @click.option("-t", "--timestamps", is_flag=True, help="Show timestamps.")
 @flavored

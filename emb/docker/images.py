@@ -156,12 +156,14 @@ def json_lines(text: str) -> list[dict]:
     return rows
 
 
-def is_project_repository(repository: str, project: str) -> bool:
-    """`<project>/…`, or a registry's `…/<project>/…` (a tag that publishing made)."""
+def is_project_repository(repository: str, project: str, *, retags: bool = False) -> bool:
+    """`<project>/…`; with `retags`, also a registry's `<host>/…/<project>/…` (a tag that publishing made)."""
     if repository.startswith(f"{project}/"):
         return True
-    host, sep, rest = repository.partition("/")
-    return bool(sep) and registry_host(repository) != DOCKER_HUB and rest.startswith(f"{project}/")
+    if not retags or registry_host(repository) == DOCKER_HUB:
+        return False
+    path = repository.split("/")[1:]  # after the registry host
+    return project in path[:-1]
 
 
 class ImageRow(NamedTuple):
@@ -176,15 +178,16 @@ class ImageRow(NamedTuple):
         return f"{self.repository}:{self.tag}"
 
 
-def image_rows(listing: str, project: str, all_images: bool = False) -> list[ImageRow]:
+def image_rows(listing: str, project: str, all_images: bool = False, *, retags: bool = False) -> list[ImageRow]:
     """The project's rows of a labelled `docker image ls` listing.
 
-    Without `all_images`: tagged references of the project only. With it: also
-    the untagged images that carry the label (EMB 0.30's `-a`)."""
+    Without `all_images`: tagged `<project>/…` references only (as EMB 0.30
+    lists them; `retags` adds the registry tags publishing made, for deleting).
+    With it: also the untagged images that carry the label (EMB 0.30's `-a`)."""
     rows = []
     for raw in json_lines(listing):
         row = ImageRow(str(raw.get("Repository", "")), str(raw.get("Tag", "")), str(raw.get("ID", "")))
-        if row.reference is not None and is_project_repository(row.repository, project):
+        if row.reference is not None and is_project_repository(row.repository, project, retags=retags):
             rows.append(row)
         elif all_images and row.reference is None:
             rows.append(row)

@@ -23,12 +23,12 @@ from emb.output import note
 
 # --- images --------------------------------------------------------------------------
 
-def project_images(monorepo, all_images: bool = False) -> list[images.ImageRow]:
+def project_images(monorepo, all_images: bool = False, *, retags: bool = False) -> list[images.ImageRow]:
     listing = images.docker_capture(images.list_images_argv(monorepo.name, all_images))
     if not listing.ok:
         raise CannotStart(f"docker image ls failed: {images.last_error_line(listing.error_text())}",
                           ["check with: docker image ls"])
-    return images.image_rows(listing.text(), monorepo.name, all_images)
+    return images.image_rows(listing.text(), monorepo.name, all_images, retags=retags)
 
 
 def image_items(monorepo, all_images: bool = False) -> list[dict]:
@@ -37,8 +37,9 @@ def image_items(monorepo, all_images: bool = False) -> list[dict]:
 
 
 def delete_images(monorepo, *, force: bool = False, dry_run: bool = False, quiet: bool = False) -> list[str]:
-    """Untag (and so delete) every reference of the project; returns them."""
-    refs = [r.reference for r in project_images(monorepo) if r.reference]
+    """Untag (and so delete) every reference of the project, the registry tags that
+    publishing made included; returns them."""
+    refs = [r.reference for r in project_images(monorepo, retags=True) if r.reference]
     if not refs:
         return []
     argv = images.remove_images_argv(refs, force)

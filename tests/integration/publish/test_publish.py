@@ -176,3 +176,23 @@ def test_the_password_is_masked_in_any_error(publish_repo):
     assert done.returncode == 2
     assert "unknown resource 'api:***'" in done.stderr
     assert secret not in done.stderr
+
+
+def test_after_publishing_images_lists_the_built_names_and_clean_removes_the_registry_tags(
+        publish_repo, registry):
+    repo = publish_repo
+    repo.build("api", "web")
+    assert repo.emb("resources", "publish", env={"REGISTRY_HOST": registry.host}).returncode == 0
+    items = json.loads(repo.emb("images", "--json").stdout)
+    assert [(i["name"], i["tag"]) for i in items] == [(f"{repo.name}/api", "v1"), (f"{repo.name}/web", "v1")]
+    pushed = f"{registry.host}/{repo.name}/web:web-2"
+    assert docker("image", "inspect", pushed).returncode == 0
+
+    done = repo.emb("clean", "--dry-run")  # no compose file: images and .emb/ only
+    assert done.returncode == 0, done.stderr
+    assert f"docker image rm -- {registry.host}/{repo.name}/api:v1 {pushed} {repo.name}/api:v1 " \
+           f"{repo.name}/web:v1" in done.stdout
+    done = repo.emb("clean")
+    assert done.returncode == 0, done.stderr
+    assert docker("image", "inspect", pushed).returncode != 0
+    assert docker("image", "ls", "-q", "--filter", f"label=emb/project={repo.name}").stdout.strip() == ""

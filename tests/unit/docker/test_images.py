@@ -76,6 +76,11 @@ LISTING = _ls(("shop/web", "v1", "bbbbbbbbbbbb"), ("shop/api", "v1", "aaaaaaaaaa
 
 def test_image_rows_are_the_projects_references_only():
     rows = images.image_rows(LISTING, "shop")
+    assert [r.reference for r in rows] == ["shop/api:v1", "shop/web:v1"]
+
+
+def test_image_rows_for_deleting_include_the_registry_tags():
+    rows = images.image_rows(LISTING, "shop", retags=True)
     assert [r.reference for r in rows] == ["127.0.0.1:5000/shop/api:v1", "shop/api:v1", "shop/web:v1"]
 
 
@@ -86,7 +91,7 @@ def test_image_rows_all_adds_the_untagged_ones():
 
 
 def test_image_items_use_emb030_names():
-    rows = images.image_rows(LISTING, "shop")
+    rows = images.image_rows(LISTING, "shop", retags=True)
     inspected = [{"Id": "sha256:" + "a" * 64, "Created": "2026-12-01T19:34:08.123456789Z", "Size": 1985000},
                  {"Id": "sha256:" + "b" * 64, "Created": "2026-12-01T20:00:00+01:00", "Size": 7}]
     items = images.image_items(rows, inspected)
