@@ -109,7 +109,7 @@ def push_argv(ref: str) -> list[str]:
 
 def login_argv(server: str, username: str) -> list[str]:
     """`docker login` with the password on stdin (never on the command line)."""
-    return ["docker", "login", "--username", username, "--password-stdin", "--", server]
+    return ["docker", "login", f"--username={username}", "--password-stdin", "--", server]
 
 
 def remove_images_argv(refs: Sequence[str], force: bool = False) -> list[str]:

@@ -130,7 +130,7 @@ def test_credentials_from_the_environment_use_a_private_config(publish_repo, reg
                     env={"REGISTRY_HOST": registry_auth.host, "DOCKER_USERNAME": user, "DOCKER_PASSWORD": password})
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == (
-        f"docker login --username {user} --password-stdin -- {registry_auth.host} < (DOCKER_PASSWORD)")
+        f"docker login --username={user} --password-stdin -- {registry_auth.host} < (DOCKER_PASSWORD)")
     assert password not in done.stdout + done.stderr
 
 

@@ -51,7 +51,7 @@ def test_names_come_after_double_dash_or_inside_filters():
     assert images.prune_images_argv("--all") == [
         "docker", "image", "prune", "--force", "--filter", "label=emb/project=--all"]
     assert images.login_argv("127.0.0.1:5000", "bob") == [
-        "docker", "login", "--username", "bob", "--password-stdin", "--", "127.0.0.1:5000"]
+        "docker", "login", "--username=bob", "--password-stdin", "--", "127.0.0.1:5000"]
     argv = images.list_containers_argv("shop", all_containers=True)
     assert argv[:4] == ["docker", "container", "ls", "--all"]
     assert "label=com.docker.compose.project=shop" in argv

@@ -72,8 +72,8 @@ def test_the_password_is_registered_and_never_described(monkeypatch):
         assert redact.mask("x hunter2-secret y") == "x *** y"
         lines = publish.describe(publish.plan(repo({"docker": {"publish": {"registry": "r.example"}}})), creds)
         assert lines[:2] == [  # one login per registry pushed to
-            "docker login --username bob --password-stdin -- own.example < (DOCKER_PASSWORD)",
-            "docker login --username bob --password-stdin -- r.example < (DOCKER_PASSWORD)"]
+            "docker login --username=bob --password-stdin -- own.example < (DOCKER_PASSWORD)",
+            "docker login --username=bob --password-stdin -- r.example < (DOCKER_PASSWORD)"]
         assert not any("hunter2" in line for line in lines)
     finally:
         redact.forget_all()
