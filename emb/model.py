@@ -3,6 +3,13 @@
 Everything downstream (planner, executors, CLI listings) reads these records
 and nothing else; no module below the config layer looks at YAML.
 
+Expansion is lazy (SPEC §1): a Task's `vars`, `script` and `confirm`, a
+Resource's `params` and `Monorepo.defaults` hold the text as written, with
+`${...}` references unexpanded. Whoever uses them asks the config layer:
+`emb.config.values.resolve_task(monorepo, task)` (the run flow does it
+before an executor sees the task), `resource_params(monorepo, resource)`,
+`docker_defaults(monorepo)`, `expand_value(monorepo, value, path)`.
+
 Records are typing.NamedTuple rather than frozen dataclasses: equally
 immutable and keyword-constructed, but about 5x cheaper to define, and
 these definitions run on every emb start (~1 ms per dataclass).
@@ -57,7 +64,7 @@ class Task(NamedTuple):
     executors: tuple[str, ...] | None = None
     interactive: bool = False
     workdir: str | None = None
-    vars: Mapping[str, str] = _EMPTY
+    vars: Mapping[str, str] = _EMPTY  # as written (vars, script, confirm: see resolve_task above)
     confirm: Confirm | None = None
     dependencies: tuple[str, ...] = ()  # resources (ids or unique names) built before the task runs
 
@@ -69,7 +76,7 @@ class Resource(NamedTuple):
     name: str
     component: str
     type: str  # "docker/image", "file", "op/file"
-    params: Mapping[str, Any] = _EMPTY
+    params: Mapping[str, Any] = _EMPTY  # as written: expanded by emb.config.values.resource_params
     publish: bool = False
     dependencies: tuple[str, ...] = ()  # other resources, by id or unique name
     rebuild_trigger: Mapping[str, Any] | None = None  # {strategy, paths?}; None: the flavor's policy, else auto
@@ -96,7 +103,10 @@ class Monorepo(NamedTuple):
     resources: Mapping[str, Resource] = _EMPTY  # by id, in declaration order
     defaults: Mapping[str, Any] = _EMPTY  # `defaults:` (docker, build; kubernetes is merged above)
     rebuild_policy: Mapping[str, Any] = _EMPTY  # the flavor's defaults.rebuildPolicy: type -> trigger
-    resolved: Mapping[str, Any] = _EMPTY  # the resolved document, for `config print`
+    resolved: Mapping[str, Any] = _EMPTY  # the merged document, for `config print` (emb.config.values)
+    env: Mapping[str, str] = _EMPTY  # the project `env:` block, expanded and exported at load
+    # The load's emb.config.expand.Expander (opaque here): values expanded at use (SPEC §1).
+    expander: Any = None
 
 
 def pod_source(component: Component, settings: KubernetesSettings) -> tuple[str, str]:

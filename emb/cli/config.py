@@ -7,6 +7,7 @@ import json
 import click
 
 from emb.cli.common import pass_globals
+from emb.config.values import display_document
 from emb.output import print_json
 
 
@@ -20,11 +21,14 @@ def config():
 @click.option("--flavor", metavar="NAME", help="Apply this flavor (same as the global --flavor).")
 @pass_globals
 def print_config(globals_, as_json: bool, flavor: str | None):
-    """Print the configuration after plugins, flavor patches and ${...} expansion."""
+    """Print the configuration after plugins, flavor patches and ${...} expansion.
+
+    A reference that cannot be resolved here (an unset variable, a secret) is
+    printed as written: printing never fails for a value only a task needs."""
     if flavor:
         globals_.flavor = flavor
         globals_._monorepo = None
-    resolved = globals_.monorepo().resolved
+    resolved = display_document(globals_.monorepo())
     if as_json:
         print_json(resolved)
     else:

@@ -15,6 +15,8 @@ import click
 from emb import __version__, redact
 from emb.errors import EXIT_INTERRUPTED, EmbError
 
+PRELOADED = "emb.monorepo"  # ctx.meta key: the monorepo loaded to resolve `emb TASK`
+
 # name -> "module:attribute"; the order is the order of `emb --help`.
 COMMANDS = {
     "run": "emb.cli.run:run",
@@ -58,7 +60,43 @@ SUMMARIES = {
 }
 
 
+# Root options that may also follow the sub-command (`emb tasks -C dir`, SPEC §1).
+HOISTED = ("-C", "--root", "--flavor")
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """argv with -C/--root/--flavor moved before the sub-command, wherever they were
+    (never past `--`: what follows it is a task's arguments)."""
+    front: list[str] = []
+    rest: list[str] = []
+    after_command = False
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest += args[i:]
+            break
+        if arg in HOISTED and i + 1 < len(args):
+            (front if after_command else rest).extend(args[i:i + 2])
+            i += 2
+            continue
+        if arg.startswith(("--root=", "--flavor=")) or (arg.startswith("-C") and len(arg) > 2):
+            (front if after_command else rest).append(arg)
+            i += 1
+            continue
+        if not arg.startswith("-"):
+            after_command = True
+        rest.append(arg)
+        i += 1
+    return front + rest
+
+
 class LazyGroup(click.Group):
+    def parse_args(self, ctx, args):
+        if ctx.parent is None:
+            args = hoist_global_options(list(args))
+        return super().parse_args(ctx, args)
+
     def list_commands(self, ctx):
         return list(COMMANDS)
 
@@ -70,6 +108,25 @@ class LazyGroup(click.Group):
         # A bug in a command module must show as itself, not as "no such command".
         return getattr(importlib.import_module(module), attr)
 
+    def _names_a_task(self, ctx, name: str) -> bool:
+        """Whether `name` is a task id or name of the monorepo (loaded once, kept for the run)."""
+        from emb.config import find, load
+        from emb.config.loader import current_directory
+
+        root, flavor = ctx.params.get("root"), ctx.params.get("flavor")
+        try:
+            find.find_config_file(root, current_directory(), os.environ)
+        except EmbError:
+            return False  # no monorepo here: the usual "no such command"
+        try:
+            monorepo = load(root=root, flavor=flavor)  # a broken configuration is reported as such
+        except EmbError:
+            if ctx.resilient_parsing:  # shell completion: no error text into the user's shell
+                return False
+            raise
+        ctx.meta[PRELOADED] = monorepo
+        return name in monorepo.tasks or any(t.name == name for t in monorepo.tasks.values())
+
     def format_commands(self, ctx, formatter):
         rows = [(name, SUMMARIES.get(name, "")) for name in COMMANDS]
         with formatter.section("Commands"):
@@ -78,11 +135,19 @@ class LazyGroup(click.Group):
     def resolve_command(self, ctx, args):
         name = args[0] if args else None
         if name and name not in COMMANDS and not name.startswith("-"):
+            if self._names_a_task(ctx, name):  # `emb setup` is `emb run setup` (as EMB 0.30)
+                return "run", self.get_command(ctx, "run"), list(args)
             import difflib
 
-            close = difflib.get_close_matches(name, list(COMMANDS), n=1)
-            hint = f" Did you mean '{close[0]}'?" if close else ""
-            raise click.UsageError(f"no such command '{name}'.{hint}", ctx)
+            monorepo = ctx.meta.get(PRELOADED)
+            tasks = [] if monorepo is None else [*monorepo.tasks, *(t.name for t in monorepo.tasks.values())]
+            close = difflib.get_close_matches(name, [*COMMANDS, *dict.fromkeys(tasks)], n=1)
+            if close and close[0] not in COMMANDS:
+                hint = f" Did you mean the task '{close[0]}' (emb run {close[0]})?"
+            else:
+                hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise click.UsageError(f"no such command or task '{name}'.{hint}" if monorepo is not None
+                                   else f"no such command '{name}'.{hint}", ctx)
         return super().resolve_command(ctx, args)
 
 
@@ -98,10 +163,14 @@ class LazyGroup(click.Group):
 def cli(ctx: click.Context, root: str | None, flavor: str | None, verbose: bool) -> None:
     """emb runs a monorepo's tasks wherever the code lives: on this machine
     (local), in a Docker Compose service (container), or in a Kubernetes pod
-    (kubernetes)."""
+    (kubernetes).
+
+    `emb TASK...` is `emb run TASK...` when no command has that name.
+    -C/--root and --flavor may also follow the command (`emb tasks -C dir`)."""
     from emb.cli.common import Globals
 
     ctx.obj = Globals(root=root, flavor=flavor, verbose=verbose)
+    ctx.obj._monorepo = ctx.meta.pop(PRELOADED, None)
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -18,6 +18,15 @@ TASK is a task id (`api:migrate`, or `lint` for a project task) or a bare
 name when only one task has it; -a runs every task with that name.
 
 \b
+`emb run TASK -- ARG...` passes the ARGs to the script as "$@" (to the
+tasks named on the command line, not to their `pre` tasks). `emb TASK` is
+`emb run TASK` when no emb command has that name.
+
+\b
+Scripts run with errexit: under `bash -e -o pipefail` when the target has
+bash, else `sh -e` (decided on the target; --dry-run shows the launcher).
+
+\b
 Which executor: -x if given (it must be allowed for the task; tasks
 pulled in by `pre` use it when they allow it, else their own), else the
 task's `executor`, else the first usable one of its `executors`, else
@@ -42,7 +51,24 @@ prompt was not confirmed).
 """
 
 
-@click.command("run", help=HELP, short_help="Run tasks (and their `pre` tasks) on an executor.")
+class RunCommand(click.Command):
+    """`emb run TASK... [-- ARG...]`: what follows `--` is the tasks' "$@", never options or tasks."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" in args:
+            cut = args.index("--")
+            ctx.meta[TASK_ARGS] = tuple(args[cut + 1:])
+            args = args[:cut]
+        return super().parse_args(ctx, args)
+
+    def format_usage(self, ctx, formatter):
+        formatter.write_usage(ctx.command_path, "[OPTIONS] TASK... [-- ARG...]")
+
+
+TASK_ARGS = "emb.task_args"
+
+
+@click.command("run", cls=RunCommand, help=HELP, short_help="Run tasks (and their `pre` tasks) on an executor.")
 @click.argument("tasks", nargs=-1, required=True, metavar="TASK...", shell_complete=complete_task)
 @click.option("-x", "--executor", type=click.Choice(EXECUTOR_NAMES), help="Run on this executor.")
 @click.option("-a", "--all-matching", is_flag=True, help="Run every task a bare name matches.")
@@ -79,6 +105,7 @@ def run(
         namespace=namespace,
         kube_context=kube_context,
         pod=pod,
+        args=click.get_current_context().meta.get(TASK_ARGS, ()),
     )
     try:
         return RunFlow(g.monorepo(), options).run()

@@ -1,4 +1,5 @@
-"""Turn the resolved (merged, flavored, expanded) document into emb.model objects,
+"""Turn the resolved (merged, flavored; expanded where loading needs it) document into
+emb.model objects,
 checking what a schema cannot: `pre` names existing tasks, executors agree."""
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def make_resource(name: str, spec: dict, component: str) -> Resource:
 
 
 def build(doc: dict, *, root: Path, config_file: Path, flavor: str | None, origins: Origins,
-          rebuild_policy: dict | None = None) -> Monorepo:
+          rebuild_policy: dict | None = None, env: dict | None = None, expander=None) -> Monorepo:
     components: dict[str, Component] = {}
     tasks: dict[str, Task] = {}
     resources: dict[str, Resource] = {}
@@ -117,6 +118,8 @@ def build(doc: dict, *, root: Path, config_file: Path, flavor: str | None, origi
         defaults=MappingProxyType({k: v for k, v in (doc.get("defaults") or {}).items() if k != "kubernetes"}),
         rebuild_policy=MappingProxyType(dict(rebuild_policy or {})),
         resolved=doc,
+        env=MappingProxyType(dict(env or {})),
+        expander=expander,
     )
 
 

@@ -7,6 +7,8 @@ synonym of `patches`. A flavor may be declared only at component level.
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from emb.config.merge import FlavorSource
 from emb.config.where import Origins, config_error, pointer
 
@@ -18,8 +20,12 @@ def available(sources: list[FlavorSource]) -> list[str]:
     return sorted(names)
 
 
-def apply_flavor(doc: dict, flavor: str, sources: list[FlavorSource], origins: Origins) -> dict:
-    """Return the document with the flavor's patches applied (component level first)."""
+def apply_flavor(doc: dict, flavor: str, sources: list[FlavorSource], origins: Origins,
+                 expand: Callable[..., Any] | None = None) -> dict:
+    """Return the document with the flavor's patches applied (component level first).
+
+    expand(value, landing, file, file_path): a patch's `value` before it is applied,
+    given the path it lands at in the merged document and where the patch is written (emb.config.values.expand_patch_value)."""
     known = available(sources)
     if flavor not in known:
         raise config_error(
@@ -39,6 +45,9 @@ def apply_flavor(doc: dict, flavor: str, sources: list[FlavorSource], origins: O
                                ["`patch` is a synonym of `patches`: keep one"], key=True)
         for index, op in enumerate(spec.get(key) or []):
             op_path = source.file_path + (flavor, key, index)
+            if expand is not None and isinstance(op, dict) and "value" in op:
+                landing = (("components", source.component) if source.component else ()) + _split(op.get("path", ""))
+                op = {**op, "value": expand(op["value"], landing, source.file, op_path + ("value",))}
             if source.component is None:
                 doc = _apply(doc, op, flavor, source, op_path, ())
             else:

@@ -12,10 +12,11 @@ from emb import __version__, state
 from emb.config import cache
 from emb.config.build import build
 from emb.config.cache import ParseCache
-from emb.config.expand import Expander
+from emb.config.expand import Expander, Sources
 from emb.config.find import find_config_file
 from emb.config.flavors import apply_flavor
 from emb.config.merge import FlavorSource, merge_components, normalize_folder
+from emb.config.values import expand_patch_value
 from emb.config.plugins import PluginRun, run_plugins
 from emb.config.schemafiles import schema_bytes
 from emb.config.validate import validate
@@ -60,7 +61,8 @@ def load_monorepo(root: str | os.PathLike | None = None, flavor: str | None = No
         validate("emb", doc, emb_error)
         validated.add(emb_key)
 
-    expander = Expander(environ, doc.get("vars") or {}, origins.error)
+    sources = Sources()  # secret sources (vault, op) are registered here by their plugins
+    expander = Expander(environ, doc.get("vars") or {}, origins.error, sources)
     project = doc["project"]
     root_dir = Path(os.path.normpath(config_file.parent / expander.string(project.get("rootDir", "."),
                                                                           ("project", "rootDir"))))
@@ -70,7 +72,7 @@ def load_monorepo(root: str | os.PathLike | None = None, flavor: str | None = No
     declared = tuple(normalize_folder(str((c or {}).get("rootDir", name)))
                      for name, c in (doc.get("components") or {}).items())
     run = PluginRun(root=root_dir, environ=environ, origins=origins, parse_cache=parsed,
-                    declared_folders=declared)
+                    declared_folders=declared, sources=sources)
     run_plugins(doc.get("plugins") or [], run, expander.tree)
     parsed.save()  # now, before merging and patching share and change the parsed data
 
@@ -93,26 +95,35 @@ def load_monorepo(root: str | os.PathLike | None = None, flavor: str | None = No
     flavor_sources.append(FlavorSource(None, doc.get("flavors") or {}, config_file, ("flavors",)))
 
     if flavor:
-        merged = apply_flavor(merged, flavor, flavor_sources, origins)
+        merged = apply_flavor(merged, flavor, flavor_sources, origins, expand_patch_value(expander))
         if must_validate:
             validate("emb", merged, lambda p, m, h=(), key=False: origins.error(p, m, h, key=key))
     if must_validate:
         validated.add(full_key)
     validated.save()
 
-    # Expansion: vars (on demand), then the env block (exported as it goes), then the rest.
-    # A fresh expander: flavor patches may have changed `vars` since plugins used it.
-    expander = Expander(environ, merged.get("vars") or {}, origins.error)
-    variables = expander.variables()
+    # Expansion (SPEC §1): the env block (exported as it goes) and what loading needs
+    # (project, kubernetes) now; task vars/scripts/confirm, resource params and
+    # defaults.docker when used (emb.config.values). A fresh expander: flavor patches
+    # may have changed `vars` since plugins used it.
+    expander = Expander(environ, merged.get("vars") or {}, origins.error, sources)
     env = expander.export_env(merged.get("env") or {}, environ, ("env",))
-    resolved = {}
-    for key, value in merged.items():
-        if key == "env":
-            resolved[key] = env
-        elif key == "vars":
-            resolved[key] = variables
-        else:
-            resolved[key] = expander.tree(value, (key,))
+    resolved = dict(merged)
+    if "env" in merged:
+        resolved["env"] = env
+    for key in ("project", "kubernetes"):
+        if key in merged:
+            resolved[key] = expander.tree(merged[key], (key,))
+    defaults = merged.get("defaults")
+    if isinstance(defaults, dict) and "kubernetes" in defaults:
+        resolved["defaults"] = {**defaults, "kubernetes": expander.tree(defaults["kubernetes"],
+                                                                        ("defaults", "kubernetes"))}
+    if merged.get("components"):
+        resolved["components"] = {
+            name: ({**comp, "kubernetes": expander.tree(comp["kubernetes"], ("components", name, "kubernetes"))}
+                   if isinstance(comp, dict) and "kubernetes" in comp else comp)
+            for name, comp in merged["components"].items()}
     policy = ((doc.get("flavors") or {}).get(flavor) or {}).get("defaults", {}).get("rebuildPolicy") if flavor else None
     return build(resolved, root=root_dir, config_file=config_file, flavor=flavor, origins=origins,
-                 rebuild_policy=expander.tree(policy, ("flavors", flavor, "defaults", "rebuildPolicy")))
+                 rebuild_policy=expander.tree(policy, ("flavors", flavor, "defaults", "rebuildPolicy")),
+                 env=env, expander=expander)

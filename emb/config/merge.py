@@ -7,9 +7,12 @@ Rules (docs/configuration.md):
   components share a folder, the one named like the folder (else the first) gets it.
 - Other found folders become components named after the folder (its last part).
 - Two components with the same name from different folders are an error.
-- In a merge, .emb.yml wins for description and kubernetes keys; a task defined
-  in both the Embfile and .emb.yml is a duplicate task id (an error); flavors of
-  the same name have their patches applied Embfile first, then .emb.yml.
+- In a merge (as EMB 0.30): .emb.yml's inline keys first, then what plugins found
+  in the folder (the Embfile) over them: mappings merge key by key (a task in
+  both files is one task), lists are concatenated, the Embfile wins for scalars;
+  flavors of the same name have their patches applied Embfile first, then .emb.yml.
+- A folder found by autodocker gets the resource `image: {type: docker/image, params: {}}`
+  unless the component declares a resource named `image`.
 
 Component flavors are taken out of the merged document here and returned
 separately, with the file they came from, for emb.config.flavors.
@@ -21,7 +24,7 @@ import posixpath
 from pathlib import Path
 
 from emb.config.plugins import Found
-from emb.config.where import Origins, config_error, display
+from emb.config.where import Origins, display
 
 
 class FlavorSource:
@@ -80,10 +83,11 @@ def merge_components(doc: dict, found: list[Found], config_file: Path, root: Pat
         claim(str(name), folder, display(config_file))
         merged = {"rootDir": folder}
         origins.add(("components", name), config_file)
+        _absorb(merged, name, comp or {}, config_file, ("components", name), origins, flavor_sources)
         if owner.get(folder) == name:
             for item in by_folder[folder]:
                 _absorb(merged, name, item.data, item.file, (), origins, flavor_sources)
-        _absorb(merged, name, comp or {}, config_file, ("components", name), origins, flavor_sources)
+            add_autodocker_image(merged, name, by_folder[folder], config_file, origins)
         components[name] = merged
 
     for folder in sorted(by_folder):
@@ -98,37 +102,56 @@ def merge_components(doc: dict, found: list[Found], config_file: Path, root: Pat
         origins.add(("components", name), embfile or config_file, () if embfile else ("plugins",))
         for item in items:
             _absorb(merged, name, item.data, item.file, (), origins, flavor_sources)
+        add_autodocker_image(merged, name, items, config_file, origins)
         components[name] = merged
     return components, flavor_sources
 
 
 def _absorb(merged: dict, name: str, fragment: dict | None, file: Path, file_prefix: tuple,
             origins: Origins, flavor_sources: list[FlavorSource]) -> None:
-    """Merge one file's keys for a component into `merged`, recording where each came from."""
+    """Merge one file's keys for a component into `merged` (as EMB 0.30 does: mappings
+    key by key, lists concatenated, the later file wins for scalars), recording where
+    each value came from."""
     if not fragment:
         return
     for key, value in fragment.items():
-        here = ("components", name, key)
         if key == "flavors":
             flavor_sources.append(FlavorSource(name, value or {}, file, file_prefix + ("flavors",)))
-        elif key == "tasks":
-            tasks = merged.setdefault("tasks", {})
-            for task_name, task in (value or {}).items():
-                if task_name in tasks:
-                    first, _ = origins.locate(here + (task_name,))
-                    raise config_error(
-                        file, file_prefix + ("tasks", task_name),
-                        f"duplicate task id {name}:{task_name}: also defined in {display(first)}",
-                        ["define each task once (use a flavor to change it for an environment)"], key=True)
-                tasks[task_name] = task
-                origins.add(here + (task_name,), file, file_prefix + ("tasks", task_name))
-        elif key == "kubernetes" and isinstance(merged.get(key), dict) and isinstance(value, dict):
-            merged[key] = {**merged[key], **value}
-            for sub in value:
-                origins.add(here + (sub,), file, file_prefix + (key, sub))
         elif key == "rootDir":
             continue  # already normalized into merged["rootDir"]
         else:
-            merged[key] = value
-            origins.add(here, file, file_prefix + (key,))
+            _deep(merged, key, value, ("components", name, key), file, file_prefix + (key,), origins)
 
+
+def _deep(target: dict, key, value, here: tuple, file: Path, file_path: tuple, origins: Origins) -> None:
+    """target[key] merged with value. What was read from a file is never changed in
+    place (the parse cache and other components share it): merged levels are copies."""
+    old = target.get(key)
+    if isinstance(old, dict) and isinstance(value, dict):
+        old = target[key] = dict(old)
+        for sub, item in value.items():
+            _deep(old, sub, item, here + (sub,), file, file_path + (sub,), origins)
+    elif isinstance(old, list) and isinstance(value, list):
+        target[key] = [*old, *value]
+        for i in range(len(value)):
+            origins.add(here + (len(old) + i,), file, file_path + (i,))
+    else:
+        target[key] = value
+        origins.add(here, file, file_path)
+
+
+def add_autodocker_image(merged: dict, name: str, items: list[Found], config_file: Path, origins: Origins) -> None:
+    """A folder found by autodocker has the resource `image: {type: docker/image}`
+    (SPEC §1 Plugins), unless the component declares a resource named image."""
+    if not any(item.data is None for item in items):
+        return
+    resources = merged.get("resources")
+    if isinstance(resources, dict) and "image" in resources:
+        image = resources["image"]
+        if isinstance(image, dict) and "params" not in image:
+            # EMB 0.30 merges autodocker's `params: {}` into it: a flavor may `add` to it.
+            merged["resources"] = {**resources, "image": {**image, "params": {}}}  # copies: files' data stay as read
+        return
+    # `params: {}` as EMB 0.30's autodocker gives it, so a flavor may add to it.
+    merged["resources"] = {"image": {"type": "docker/image", "params": {}}, **(resources or {})}
+    origins.add(("components", name, "resources", "image"), config_file, ("plugins",))

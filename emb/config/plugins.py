@@ -1,9 +1,10 @@
 """The plugins of `.emb.yml` (SPEC §1), applied in the order they are listed.
 
-- autodocker: every folder matching `glob` (default `*/Dockerfile`) is a component.
+- autodocker: every folder matching `glob` (default `*/Dockerfile`) is a component,
+  with a resource `image: {type: docker/image}` unless it declares its own `image`.
 - embfiles: every `*/Embfile.yml` / `*/Embfile.yaml` (glob configurable), and the
   Embfile in the folder of every component known so far, is merged into the
-  component of its folder (created if needed).
+  component of its folder (created if needed). An empty Embfile is an empty component.
 - dotenv: load `.env` files (default `.env`) into emb's environment, never
   overriding a variable that is already set; later files win over earlier ones.
 
@@ -21,6 +22,7 @@ from typing import Any, Callable, MutableMapping
 
 from emb.config.where import Origins
 from emb.config.cache import ParseCache
+from emb.config.expand import Sources
 from emb.config.yamlio import read_mapping
 
 EMBFILE_NAMES = ("Embfile.yml", "Embfile.yaml")
@@ -43,7 +45,8 @@ class PluginRun:
     """What plugins read (root, environment) and what they found."""
 
     def __init__(self, root: Path, environ: MutableMapping[str, str], origins: Origins,
-                 parse_cache: ParseCache | None = None, declared_folders: tuple[str, ...] = ()):
+                 parse_cache: ParseCache | None = None, declared_folders: tuple[str, ...] = (),
+                 sources: Sources | None = None):
         self.root = root
         self.declared_folders = declared_folders  # folders of the components inline in .emb.yml
         self.environ = environ
@@ -52,14 +55,21 @@ class PluginRun:
         self.found: list[Found] = []
         self.embfiles: list[tuple[Path, bytes, dict]] = []  # for validation
         self.fingerprint_parts: list[str] = []  # what was found, for the validation cache key
+        # Expansion sources of this load: a secret plugin registers its own here
+        # (run.sources.register("vault", reader, secret=True); see emb.config.expand).
+        self.sources = sources if sources is not None else Sources()
 
 
 def run_plugins(plugins: list, run: PluginRun, expand: Callable[[Any, tuple], Any]) -> None:
     for index, entry in enumerate(plugins or []):
         name, config = (entry, None) if isinstance(entry, str) else (entry.get("name"), entry.get("config"))
         path = ("plugins", index, "config")
+        plugin = PLUGINS.get(name)
+        if plugin is None:  # accepted by the schema (EMB 0.30 has it), not provided by this emb
+            raise run.origins.error(("plugins", index, "name"), f"plugin '{name}' is not available in this emb",
+                                    [f"plugins: {', '.join(PLUGINS)}"])
         config = expand(config, path)
-        PLUGINS[name](config, run, path)
+        plugin(config, run, path)
 
 
 def _globs(value: Any, default: list[str]) -> list[str]:
@@ -123,7 +133,7 @@ def embfiles(config: dict | None, run: PluginRun, path: tuple) -> None:
             raise run.origins.error(path, f"two Embfiles in folder {folder}: {seen[folder].name} and {file.name}",
                                     ["keep one of them"])
         seen[folder] = file
-        raw, data = read_mapping(file, "the Embfile", EMBFILE_HINT, run.parse_cache)
+        raw, data = read_mapping(file, "the Embfile", EMBFILE_HINT, run.parse_cache, empty_ok=True)
         run.found.append(Found(folder, file, data))
         run.embfiles.append((file, raw, data))
         run.fingerprint_parts.append("embfile:" + folder)

@@ -83,10 +83,15 @@ def type_name(value: Any) -> str:
     return type(value).__name__
 
 
-def read_mapping(file: Path, what: str, hint: str, cache: ParseCache | None = None) -> tuple[bytes, dict]:
-    """Read a file that must hold a YAML mapping (.emb.yml, Embfile.yml)."""
+def read_mapping(file: Path, what: str, hint: str, cache: ParseCache | None = None,
+                 empty_ok: bool = False) -> tuple[bytes, dict]:
+    """Read a file that must hold a YAML mapping (.emb.yml, Embfile.yml); with
+    empty_ok, an empty file (or only comments) is the empty mapping (as EMB 0.30
+    reads an Embfile)."""
     raw = read_bytes(file)
     data = cache.parse(file, raw) if cache is not None else parse(file, raw)
+    if data is None and empty_ok:
+        return raw, {}
     if data is None:
         raise config_error(file, (), f"{what} is empty", [hint], find_line=False)
     if not isinstance(data, dict):

@@ -35,6 +35,13 @@ class RunContext(NamedTuple):
     pod: str | None = None  # --pod
     stdin_tty: bool = False
     stdout_tty: bool = False
+    args: tuple[str, ...] = ()  # `emb run TASK -- ARG...`
+    args_for: frozenset = frozenset()  # ids of the tasks that get them (those named on the command line)
+
+    def task_args(self, task: Task) -> tuple[str, ...]:
+        """The arguments `task`'s script gets as "$@" (SPEC §3): those after `--`
+        for the tasks named on the command line, none for their `pre` tasks."""
+        return self.args if task.id in self.args_for else ()
 
     def use_tty(self, interactive: bool) -> bool:
         """The one TTY rule (SPEC §3): a pseudo-terminal only for interactive runs

@@ -1,6 +1,8 @@
 """The container executor: run a task in its component's Docker Compose service.
 
-    <compose> exec [-T] [-e K=V ...] [-w WORKDIR] SERVICE sh -c SCRIPT
+    <compose> exec [-T] [-e K=V ...] [-w WORKDIR] SERVICE sh -c LAUNCHER emb SCRIPT [ARG...]
+
+(emb.executors.script: errexit, bash when the image has it, decided in the container.)
 
 Checks before running, without a docker call in the usual case: the CLI is
 installed, a compose file applies, and the component is a service (the
@@ -20,6 +22,7 @@ from emb.docker import compose
 from emb.docker.engine import is_daemon_refusal
 from emb.errors import EmbError, UsageError
 from emb.executors import RunContext
+from emb.executors.script import script_argv
 from emb.model import Component, Task
 from emb.process.command import Command, RunResult
 
@@ -49,7 +52,7 @@ class ContainerExecutor:
             argv += ["-e", f"{name}={value}"]
         if task.workdir:
             argv += ["-w", task.workdir]
-        argv += [service, "sh", "-c", task.script or ":"]
+        argv += [service, *script_argv(task.script or ":", self.ctx.task_args(task))]
         return Command(
             argv=tuple(argv),
             cwd=self.ctx.monorepo.root,

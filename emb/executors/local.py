@@ -1,4 +1,6 @@
-"""The local executor: `sh -c SCRIPT` on this machine (SPEC §1, §3).
+"""The local executor: the script on this machine (SPEC §1, §3), through the
+errexit launcher of emb.executors.script: `sh -c LAUNCHER emb SCRIPT ARG...`
+(bash -e -o pipefail when this machine has bash, else sh -e).
 
 - Working directory: the component's folder (the monorepo root for project
   tasks), or `workdir` resolved against it (an absolute `workdir` is used as is).
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from emb.errors import CannotStart, UsageError
 from emb.executors import RunContext
+from emb.executors.script import script_argv
 from emb.model import Component, Task
 from emb.process.command import Command, RunResult
 
@@ -34,7 +37,7 @@ class LocalExecutor:
                 ["check the component's rootDir and the task's workdir"],
             )
         return Command(
-            argv=("sh", "-c", task.script),
+            argv=tuple(script_argv(task.script, self.ctx.task_args(task))),
             env=dict(task.vars),
             cwd=cwd,
             tty=self.ctx.use_tty(task.interactive),

@@ -13,6 +13,7 @@ import click
 
 from emb import executors, planner, process
 from emb import resources as res
+from emb.config.values import resolve_task
 from emb.docker import compose
 from emb.executors.choice import choose_executor, choose_for_pre_task
 from emb.flow import confirm
@@ -29,7 +30,8 @@ class Options:
 
     def __init__(self, refs: list[str], executor: str | None = None, all_matching: bool = False,
                  dry_run: bool = False, as_json: bool = False, quiet: bool = False,
-                 namespace: str | None = None, kube_context: str | None = None, pod: str | None = None):
+                 namespace: str | None = None, kube_context: str | None = None, pod: str | None = None,
+                 args: tuple[str, ...] | list[str] = ()):
         self.refs = refs
         self.executor = executor
         self.all_matching = all_matching
@@ -39,6 +41,7 @@ class Options:
         self.namespace = namespace
         self.kube_context = kube_context
         self.pod = pod
+        self.args = tuple(args)  # after `--`: the requested tasks' "$@"
 
 
 class Step:
@@ -47,6 +50,7 @@ class Step:
     def __init__(self, task: Task, executor: str | None):
         self.task = task
         self.executor = executor
+        self.confirmed = False  # its confirm was answered before the run started
 
 
 class RunFlow:
@@ -61,6 +65,7 @@ class RunFlow:
             pod=options.pod,
             stdin_tty=os.isatty(0),
             stdout_tty=os.isatty(1),
+            args=options.args,
         )
         self._executors: dict[str, executors.Executor] = {}
 
@@ -74,13 +79,21 @@ class RunFlow:
         monorepo = self.monorepo
         tasks = planner.plan(monorepo, self.o.refs, self.o.all_matching)
         requested = {i for ref in self.o.refs for i in planner.resolve_reference(monorepo, ref, self.o.all_matching)}
+        self.ctx = self.ctx._replace(args_for=frozenset(requested) if self.o.args else frozenset())
         steps = choose_executors(monorepo, tasks, requested, self.o.executor)
+        # Values are expanded now, for the tasks of this run only (SPEC §1: lazily): an
+        # unset variable stops the run before anything ran.
+        for step in steps:
+            step.task = resolve_task(monorepo, step.task)
         if self.o.dry_run:
             return self.print_plan(steps)
-        # A prompt that cannot be asked fails the run before anything runs.
-        for step in steps:
-            if step.executor is not None:
-                confirm.require_terminal(step.task, self.ctx.stdin_tty)
+        if not self.ctx.stdin_tty:
+            # Answers come from a pipe or a file: read them all before anything runs, so
+            # that the end of the input stops the run with nothing done.
+            for step in steps:
+                if step.executor is not None and step.task.confirm is not None:
+                    confirm.ask(step.task, stdin_tty=False)
+                    step.confirmed = True
         code = self.build_dependencies(steps)
         if code != 0:
             return code
@@ -108,7 +121,8 @@ class RunFlow:
             return 0
         executor = self.executor(step.executor)
         cmd = executor.command(task)
-        confirm.ask(task, stdin_tty=self.ctx.stdin_tty, where=cmd.where)
+        if not step.confirmed:
+            confirm.ask(task, stdin_tty=self.ctx.stdin_tty, where=cmd.where)
         log_path = log_path_for(self.monorepo, task.id)
         self.report.start(task, step.executor, cmd)
         result = process.run(cmd, log_path=log_path)

@@ -28,6 +28,6 @@ def test_the_message_scan_finds_errors_from_every_layer():
     for part in ("emb/config/", "emb/kube/", "emb/docker/", "emb/planner.py", "emb/executors/",
                  "emb/config/validate.py"):
         assert any(f.startswith(part) for f in files), part
-    assert any("asks for confirmation, but stdin is not a terminal" in m.key for m in found)
+    assert any("asks for confirmation, but its input ended without an answer" in m.key for m in found)
     assert any("unknown key '{…}'" in m.skeleton for m in found)
     assert any("no Ready pod for component" in m.skeleton for m in found)

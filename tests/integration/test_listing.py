@@ -30,6 +30,7 @@ SHOP = {
               migrate:
                 description: Apply database migrations to the ${vars:appEnv} database, carefully
                 script: ./manage.py migrate
+                vars: {APP_ENV: "${vars:appEnv}"}
                 executors: [container, kubernetes, local]
           worker:
             kubernetes: {selector: "app=worker,tier=jobs"}
@@ -75,7 +76,8 @@ def test_tasks_json(shop):
     assert set(by_id) == {"api:migrate", "web:lint", "web:console", "worker:test", "check"}
     assert by_id["api:migrate"] == {
         "id": "api:migrate", "name": "migrate", "component": "api",
-        "description": "Apply database migrations to the development database, carefully",
+        # Descriptions are shown as written: SPEC §1 does not expand them (nor does EMB 0.30).
+        "description": "Apply database migrations to the ${vars:appEnv} database, carefully",
         "executors": ["container", "kubernetes", "local"], "executor": None,
         "interactive": False, "pre": [],
     }
@@ -128,7 +130,7 @@ def test_config_print_yaml_json_and_flavor(shop):
     assert set(plain["components"]) == {"api", "worker", "web"}
     staged = json.loads(emb_ok("--flavor", "staging", "config", "print", "--json", cwd=shop).stdout)
     assert staged["kubernetes"]["namespace"] == "staging"
-    assert "staging database" in staged["components"]["api"]["tasks"]["migrate"]["description"]
+    assert staged["components"]["api"]["tasks"]["migrate"]["vars"] == {"APP_ENV": "staging"}
     same = json.loads(emb_ok("config", "print", "--json", "--flavor", "staging", cwd=shop).stdout)
     assert same == staged
     via_env = json.loads(emb_ok("config", "print", "--json", cwd=shop, EMB_FLAVOR="staging").stdout)
@@ -180,9 +182,8 @@ BROKEN = {
     "wrong type": ({".emb.yml": "project: {name: x}\ntasks: {t: {script: x, interactive: 'yes'}}\n"}, ".emb.yml"),
     "bad executor": ({".emb.yml": "project: {name: x}\ntasks: {t: {script: x, executor: ssh}}\n"}, ".emb.yml"),
     "missing project": ({".emb.yml": "tasks: {}\n"}, ".emb.yml"),
-    "undefined env": ({".emb.yml": "project: {name: x}\ntasks: {t: {script: 'echo ${env:EMB_NOPE}'}}\n"},
-                      ".emb.yml:2"),
-    "unknown source": ({".emb.yml": "project: {name: x}\nvars: {a: '${secret:token}'}\n"}, ".emb.yml:2"),
+    "unknown source at load": ({".emb.yml": "project: {name: x}\nkubernetes: {context: '${secret:token}'}\n"},
+                               ".emb.yml:2"),
     "undefined var": ({".emb.yml": "project: {name: x}\nkubernetes: {namespace: '${vars:ns}'}\n"}, ".emb.yml:2"),
     "patch path missing": ({".emb.yml": "project: {name: x}\nflavors:\n  s:\n    patch:\n"
                                         "      - {op: replace, path: /kubernetes/namespace, value: s}\n"},
@@ -195,8 +196,6 @@ BROKEN = {
     "embfile unknown key": ({".emb.yml": "project: {name: x}\nplugins: [embfiles]\n",
                              "api/Embfile.yml": "tasks: {t: {script: x}}\ntask: {}\n"}, "api/Embfile.yml:2"),
     "pre unknown": ({".emb.yml": "project: {name: x}\ntasks: {t: {pre: [nothing]}}\n"}, ".emb.yml:2"),
-    "duplicate task id": ({".emb.yml": "project: {name: x}\nplugins: [embfiles]\ncomponents: {api: {tasks: {t: {script: a}}}}\n",
-                           "api/Embfile.yml": "tasks: {t: {script: b}}\n"}, "api/Embfile.yml"),
     "embfile yaml syntax": ({".emb.yml": "project: {name: x}\nplugins: [embfiles]\n",
                              "web/Embfile.yml": "tasks:\n  t: {script: x\n  u: 1\n"}, "web/Embfile.yml:3"),
     "unknown flavor": ({".emb.yml": "project: {name: x}\nflavors: {staging: {patches: []}}\n"}, ".emb.yml",
@@ -235,3 +234,29 @@ def test_tasks_run_is_emb_run(tmp_path):
     via_tasks = emb_ok("tasks", "run", "greet", cwd=tmp_path)
     assert via_tasks.stdout == "hello-you\n"
     assert emb_ok("run", "greet", cwd=tmp_path).stdout == via_tasks.stdout
+
+
+LAZY = {  # values expanded at use (SPEC §1): broken only for the task that needs them
+    "undefined env in a script": ("", "t: {script: 'echo ${env:EMB_NOPE}'}",
+                                  "task t: environment variable EMB_NOPE is not set"),
+    "undefined env in vars": ("", "t: {vars: {A: '${env:EMB_NOPE}'}, script: 'true'}",
+                              ".emb.yml:3: at /tasks/t/vars/A: task t: environment variable EMB_NOPE"),
+    "unknown source in a var": ("vars: {a: '${secret:token}'}\n", "t: {vars: {A: '${a}'}, script: 'true'}",
+                                "unknown source 'secret' in ${secret:token}"),
+    "undefined var in a confirm": ("", "t: {confirm: {message: 'go ${nope}?'}, script: 'true'}",
+                                   "task t: undefined variable ${nope}"),
+}
+
+
+@pytest.mark.parametrize("name", list(LAZY))
+def test_values_expanded_at_use_break_only_that_task(tmp_path, name):
+    head, task, needle = LAZY[name]
+    write_tree(tmp_path, {".emb.yml": f"project: {{name: x}}\n{head}tasks:\n  {task}\n  other: {{script: echo other}}\n"})
+    assert [line.split()[0] for line in emb_ok("tasks", cwd=tmp_path).stdout.splitlines()[1:]] == ["t", "other"]
+    emb_ok("config", "print", cwd=tmp_path)
+    assert emb_ok("run", "other", cwd=tmp_path).stdout == "other\n"
+    for args in (("run", "t"), ("run", "--dry-run", "t"), ("t",)):
+        result = run_emb(*args, cwd=tmp_path)
+        assert result.returncode == 2, (args, result.stderr)
+        assert result.stderr.startswith("emb: error: ") and needle in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr and result.stdout == ""

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from emb.executors.script import script_argv
 from tests.helpers import emb_env, run_emb, write_tree
 
 SPECIAL = {
@@ -49,11 +50,12 @@ CONFIG = {
         "fail": {"script": "echo before-failing; echo failing >&2; exit 42"},
         "after-fail": {"script": "echo should-not-run", "pre": ["fail"]},
         "special": {
-            "vars": SPECIAL,
+            # A literal `${` in a var is written `\${` (a bare `${HOME}` would mean ${vars:HOME}).
+            "vars": {name: value.replace("${", "\\${") for name, value in SPECIAL.items()},
             "script": "for n in " + " ".join(SPECIAL) + '; do eval "printf %s \\"\\${$n}\\""; printf "\\0"; done',
         },
         "upper": {"script": "tr a-z A-Z"},
-        "console": {"interactive": True, "script": 'read line; echo "got $line"; [ -t 0 ] || echo "no tty"'},
+        "console": {"interactive": True, "script": 'read line || true; echo "got $line"; [ -t 0 ] || echo "no tty"'},
         "touch": {"script": "touch touched; echo touched", "vars": {"MODE": "a b"}},
         "slow": {"script": 'for i in 1 2 3 4 5; do echo "$RUN-$i"; sleep 0.1; done'},
         "danger": {"script": "echo dangerous", "confirm": {"message": "Sure?", "expect": "yes"}, "pre": ["one"]},
@@ -257,11 +259,26 @@ def test_a_missing_folder_cannot_start(repo):
     assert "does/not/exist does not exist" in done.stderr
 
 
-def test_a_confirm_without_a_terminal_fails_before_anything_runs(repo):
+def test_a_confirm_answer_is_read_from_a_pipe(repo):
     done = emb(repo, "run", "danger", input="yes\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "one\ndangerous\n"
+    assert "danger: Sure? (type 'yes' to continue)" in done.stderr
+
+
+def test_a_wrong_answer_from_a_pipe_declines(repo):
+    done = emb(repo, "run", "danger", input="no\n")
+    assert done.returncode == 130
+    assert "task danger was not confirmed" in done.stderr and done.stdout == ""
+
+
+def test_a_confirm_at_end_of_input_fails_before_anything_runs(repo):
+    done = subprocess.run([sys.executable, "-m", "emb", "run", "danger"], cwd=repo, env=emb_env(),
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=20)
     assert done.returncode == 125
-    assert "task danger asks for confirmation, but stdin is not a terminal" in done.stderr
+    assert "task danger asks for confirmation, but its input ended without an answer" in done.stderr
     assert done.stdout == ""  # not even its pre task `one`
+    assert "Traceback" not in done.stderr
 
 
 def test_the_tasks_run_alias(repo):
@@ -288,7 +305,7 @@ def test_json_run_turns_emb_lines_into_json_lines_on_stderr(repo):
     assert done.stdout == "one\ntwo\n"
     events = [json.loads(line) for line in done.stderr.splitlines()]
     assert [(e["event"], e["task"]) for e in events] == [("start", "one"), ("end", "one"), ("start", "two"), ("end", "two")]
-    assert events[0]["executor"] == "local" and events[0]["argv"] == ["sh", "-c", "echo one"]
+    assert events[0]["executor"] == "local" and events[0]["argv"] == script_argv("echo one")
     assert events[1]["ok"] is True and events[1]["exit_code"] == 0
     assert Path(events[3]["log"]).read_text() == "two\n"
 
@@ -308,7 +325,7 @@ def test_dry_run_prints_runnable_lines_and_runs_nothing(repo):
     lines = done.stdout.splitlines()
     assert lines[0] == "# [1/2] touch: local, in the project root"
     assert lines[1] == f"# cwd: {repo}"
-    assert lines[2] == "env MODE='a b' sh -c 'touch touched; echo touched'"
+    assert lines[2] == "env MODE='a b' " + shlex.join(script_argv("touch touched; echo touched"))
     # The printed line for `special` really is runnable and gives the same bytes.
     block = done.stdout.split("# [2/2] special: local, in the project root\n", 1)[1]
     command = block.split("\n", 1)[1]
@@ -330,7 +347,7 @@ def test_dry_run_json_is_the_plan(repo):
     assert [t["id"] for t in plan["tasks"]] == ["one", "two", "three", "hello", "all"]
     first = plan["tasks"][0]
     assert first["executor"] == "local"
-    assert first["argv"] == ["sh", "-c", "echo one"]
+    assert first["argv"] == script_argv("echo one")
     assert first["cwd"] == str(repo)
     assert plan["tasks"][-1]["argv"] is None
     assert done.stderr == ""

@@ -55,6 +55,13 @@ components:
       console:
         interactive: true
         script: exec sh
+      errexit:
+        script: |
+          echo before
+          (exit 3)
+          echo after
+      args:
+        script: 'printf "[%s]" "$@"; echo; if [ -n "$BASH_VERSION" ]; then echo bash; else echo sh; fi'
   idle:
     rootDir: idle
     tasks:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 
 import pexpect
 import pytest
 
+from emb.executors.script import script_argv
 from tests.integration.compose.conftest import size_seen_in_container
 
 pytestmark = pytest.mark.docker  # real Docker daemon + Compose v2
@@ -33,6 +35,19 @@ def test_vars_with_special_characters_arrive_unchanged(project):
     done = project.emb("run", "api:env", env={"SPECIAL_VALUE": SPECIAL})
     assert done.returncode == 0, done.stderr
     assert done.stdout == SPECIAL + "[]"
+
+
+def test_scripts_stop_at_the_first_failing_command_in_the_container(project):
+    """busybox has no bash: the launcher falls back to `sh -e` (with pipefail, which its sh has)."""
+    done = project.emb("run", "api:errexit")
+    assert done.returncode == 3, done.stderr
+    assert done.stdout == "before\n"
+
+
+def test_arguments_after_a_double_dash_reach_the_script_in_the_container(project):
+    done = project.emb("run", "api:args", "--", "a b", "-x", "")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "[a b][-x][]\nsh\n"
 
 
 def test_workdir(project):
@@ -73,7 +88,8 @@ def test_dry_run_prints_the_exec_line(project):
     done = project.emb("run", "--dry-run", "api:pwd", "api:env", env={"SPECIAL_VALUE": "a b"})
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert any(line.endswith(" exec -T -w /etc api sh -c pwd") for line in lines)
+    launcher = shlex.join(script_argv("pwd"))  # sh -c LAUNCHER emb pwd
+    assert any(line.endswith(" exec -T -w /etc api " + launcher) for line in lines)
     assert any(" exec -T -e 'SPECIAL=a b' -e EMPTY= api sh -c " in line for line in lines)
 
 
@@ -135,7 +151,8 @@ def test_one_compose_call_per_run_once_the_service_list_is_cached(project, tmp_p
 
     first = project.emb("run", "api:where", env=env)
     assert (first.returncode, first.stdout) == (0, "in-container\n"), first.stderr
-    assert calls.read_text().splitlines() == ["config --services", "exec -T api sh -c echo \"${IN_SERVICE:-on-host}\""]
+    exec_line = " ".join(["exec", "-T", "api", *script_argv('echo "${IN_SERVICE:-on-host}"')])
+    assert calls.read_text().splitlines() == ["config --services", exec_line]
     calls.unlink()
     second = project.emb("run", "api:where", env=env)
     assert (second.returncode, second.stdout) == (0, "in-container\n")

@@ -124,7 +124,8 @@ def test_vars_arrive_byte_for_byte(repo, tmp_path):
                                 "executors": ["kubernetes"],
                                 "workdir": str(workdir),
                                 "script": printf,
-                                "vars": VARS,
+                                # a literal `${` in a var is written `\${` (SPEC §1)
+                                "vars": {k: v.replace("${", "\\${") for k, v in VARS.items()},
                             }
                         },
                     }

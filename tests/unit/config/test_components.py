@@ -24,7 +24,7 @@ def test_inline_component_defaults_its_folder_to_its_name_and_merges_the_embfile
         "api/Dockerfile": "",
         "api/Embfile.yml": "description: from Embfile\nkubernetes: {container: app}\ntasks:\n  migrate: {script: m}\n"})
     api = repo.load().components["api"]
-    assert api.description == "from .emb.yml"  # .emb.yml wins
+    assert api.description == "from Embfile"  # the Embfile is merged over .emb.yml (EMB 0.30)
     assert (api.kubernetes.deployment, api.kubernetes.container) == ("api-server", "app")  # key by key
     assert set(api.tasks) == {"api:migrate", "api:seed"}
 
@@ -55,17 +55,41 @@ def test_two_components_with_one_name_from_different_folders_is_an_error(repo):
     assert "services/api" in err.message and "folder api" in err.message and ".emb.yml" in err.message
 
 
-def test_same_task_in_embfile_and_emb_yml_is_a_duplicate_task_id(repo):
+def test_same_task_in_embfile_and_emb_yml_is_one_task_merged_as_emb_030_does(repo):
     repo.write({".emb.yml": emb("""\
         plugins: [embfiles]
         components:
           api:
-            tasks: {migrate: {script: two}}
+            tasks: {migrate: {script: two, description: inline, pre: [a], executors: [local]}}
+            resources: {data: {type: file, params: {path: d.txt}}}
+          a: {tasks: {a: {script: a}}}
+          b: {tasks: {b: {script: b}}}
         """),
-        "api/Embfile.yml": "tasks: {migrate: {script: one}}\n"})
-    err = repo.error()
-    assert "duplicate task id api:migrate" in err.message
-    assert ".emb.yml" in err.message and "api/Embfile.yml" in err.message
+        "api/Embfile.yml": "tasks: {migrate: {script: one, pre: [b], executors: [container]}}\n"
+                           "resources: {data: {type: file, params: {content: hi}}}\n"})
+    mono = repo.load()
+    task = mono.tasks["api:migrate"]
+    assert task.script == "one" and task.description == "inline"  # mappings merge, the Embfile wins
+    assert task.pre == ("a", "b") and task.executors == ("local", "container")  # lists concatenate
+    assert dict(mono.resources["api:data"].params) == {"path": "d.txt", "content": "hi"}
+
+
+def test_an_empty_embfile_is_an_empty_component(repo):
+    repo.write({".emb.yml": emb("plugins: [embfiles]\n"), "api/Embfile.yml": "# nothing yet\n"})
+    assert list(repo.load().components) == ["api"]
+
+
+def test_autodocker_gives_each_component_an_image_resource_unless_it_declares_one(repo):
+    repo.write({".emb.yml": emb("plugins: [autodocker, embfiles]\n"),
+                "api/Dockerfile": "", "web/Dockerfile": "", "docs/Dockerfile": "",
+                "web/Embfile.yml": "resources: {image: {type: docker/image, params: {target: prod}}}\n",
+                "docs/Embfile.yml": "resources: {image: {type: docker/image, rebuildTrigger: {strategy: always}}}\n"})
+    mono = repo.load()
+    assert dict(mono.resources["docs:image"].params) == {}  # autodocker's params: {} (EMB 0.30 merges it)
+    assert mono.resources["docs:image"].rebuild_trigger == {"strategy": "always"}
+    assert mono.resources["api:image"].type == "docker/image" and not mono.resources["api:image"].params
+    assert dict(mono.resources["web:image"].params) == {"target": "prod"}
+    assert mono.components["api"].resources == ("api:image",)
 
 
 def test_empty_inline_component_and_declaration_order(repo):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from emb.config.values import resolve_task
+
 EMB = """\
 project: {name: shop}
 vars: {appEnv: development}
@@ -38,9 +40,9 @@ def test_project_and_component_patches_then_expansion(repo):
     mono = repo.write({".emb.yml": EMB}).load(flavor="staging")
     assert mono.flavor == "staging"
     assert mono.kubernetes.namespace == "staging"
-    task = mono.tasks["api:migrate"]
+    task = resolve_task(mono, mono.tasks["api:migrate"])
     assert task.script == "echo migrating staging"  # vars patched before expansion
-    assert task.confirm.expect == "staging"  # a patch's value is expanded too
+    assert task.confirm.expect == "staging"  # the patched var, when the task is used
     assert mono.components["api"].description == "API (component patch)"
     assert mono.resolved["kubernetes"]["namespace"] == "staging"
     assert "flavors" not in mono.resolved and "flavors" not in mono.resolved["components"]["api"]
@@ -115,4 +117,4 @@ def test_vars_used_before_the_flavor_are_not_stale_after_it(repo):
     repo.write({".emb.yml": EMB.replace("project: {name: shop}",
                                         "project: {name: shop}\nplugins: [{name: dotenv, config: '.env.${vars:appEnv}'}]")})
     mono = repo.load(flavor="staging")
-    assert mono.tasks["api:migrate"].script == "echo migrating staging"
+    assert resolve_task(mono, mono.tasks["api:migrate"]).script == "echo migrating staging"

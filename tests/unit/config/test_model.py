@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from emb.config.values import resolve_task
 from emb.model import pod_source
 
 FULL = """\
@@ -49,7 +50,8 @@ def test_everything_declared_reaches_the_model(repo):
     assert task.pre == ("build",) and task.executor == "container"
     assert task.executors == ("container", "local")
     assert task.interactive is True and task.workdir == "/app"
-    assert dict(task.vars) == {"PORT": "8080", "DEBUG": "true", "RATIO": "0.5", "IMAGE": "r.io/api"}
+    assert dict(task.vars) == {"PORT": "8080", "DEBUG": "true", "RATIO": "0.5", "IMAGE": "${vars:reg}/api"}
+    assert resolve_task(mono, task).vars["IMAGE"] == "r.io/api"  # expanded at use
     assert task.confirm.message == "Sure?" and task.confirm.expect is None
     assert mono.tasks["check"].script is None and mono.tasks["check"].component is None
     assert mono.tasks["api:build"].executors is None and mono.tasks["api:build"].interactive is False
@@ -70,11 +72,15 @@ def test_top_level_kubernetes_wins_key_by_key_over_defaults(repo):
     assert pod_source(mono.components["web"], settings) == ("selector", "app.kubernetes.io/component=web")
 
 
-def test_resolved_document_is_the_merged_expanded_config(repo):
+def test_resolved_document_is_the_merged_config_and_config_print_expands_it(repo):
+    from emb.config.values import display_document
+
     repo.write({".emb.yml": FULL.replace("  web: {}\n", "") + "plugins: [autodocker]\n", "web/Dockerfile": ""})
-    resolved = repo.load().resolved
-    assert resolved["components"]["api"]["tasks"]["migrate"]["vars"]["IMAGE"] == "r.io/api"
-    assert resolved["components"]["web"] == {"rootDir": "web"}
+    mono = repo.load()
+    resolved = mono.resolved
+    assert resolved["components"]["api"]["tasks"]["migrate"]["vars"]["IMAGE"] == "${vars:reg}/api"
+    assert display_document(mono)["components"]["api"]["tasks"]["migrate"]["vars"]["IMAGE"] == "r.io/api"
+    assert resolved["components"]["web"] == {"rootDir": "web", "resources": {"image": {"type": "docker/image", "params": {}}}}
     assert "plugins" not in resolved
 
 

@@ -6,6 +6,8 @@ import textwrap
 
 import pytest
 
+from emb.config.values import resolve_task
+
 EMB = "project: {name: shop}\n"
 
 
@@ -74,7 +76,7 @@ def test_dotenv_loads_dot_env_by_default_without_overriding_the_environment(repo
     repo.write({".emb.yml": EMB + "plugins: [dotenv]\ntasks:\n  t: {script: 'echo ${env:A} ${env:B}'}\n",
                 ".env": "A=from-file\nB=from-file\n"})
     mono = repo.load(B="from-shell")
-    assert mono.tasks["t"].script == "echo from-file from-shell"
+    assert resolve_task(mono, mono.tasks["t"]).script == "echo from-file from-shell"
     assert repo.environ["A"] == "from-file" and repo.environ["B"] == "from-shell"
 
 
@@ -83,7 +85,8 @@ def test_dotenv_values_are_cached_by_content_and_reparsed_when_the_file_changes(
                 ".env": "A=first\n"})
     def load_fresh():  # each load as a new emb process: nothing set in its environment yet
         repo.environ.clear()
-        return repo.load().tasks["t"].script
+        mono = repo.load()
+        return resolve_task(mono, mono.tasks["t"]).script
 
     assert load_fresh() == "echo first"
     assert (repo.root / ".emb/cache/parsed.marshal").is_file()
@@ -101,7 +104,8 @@ def test_dotenv_files_in_order_later_wins_missing_skipped(repo):
           t: {script: "${env:A} ${env:B}"}
         """),
         ".env": "A=base\nB=base\n", ".env.local": "B=local\n"})
-    assert repo.load().tasks["t"].script == "base local"
+    mono = repo.load()
+    assert resolve_task(mono, mono.tasks["t"]).script == "base local"
 
 
 def test_dotenv_is_applied_before_expansion_and_plugins_run_in_order(repo):

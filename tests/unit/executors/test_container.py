@@ -15,6 +15,7 @@ import pytest
 from emb.errors import CannotStart, UsageError
 from emb.executors import RunContext
 from emb.executors.container import ContainerExecutor
+from emb.executors.script import script_argv
 from emb.model import Task
 from emb.process.command import RunResult
 from tests.builders import context, monorepo
@@ -52,7 +53,7 @@ def test_exec_argv_with_vars_and_workdir(repo_with_services, fake_plugin):
     assert cmd.argv == (
         str(fake_plugin.plugin), "exec", "-T",
         "-e", "A=it's $HOME \"q\" \\ `x`\nline2", "-e", "EMPTY=",
-        "-w", "/srv/app dir", "api", "sh", "-c", "echo \"$A\" | wc -c",
+        "-w", "/srv/app dir", "api", *script_argv("echo \"$A\" | wc -c"),
     )
     assert cmd.tty is False
     assert cmd.cwd == repo_with_services.root

@@ -11,6 +11,7 @@ import pytest
 from emb.errors import CannotStart
 from emb.executors import RunContext
 from emb.executors.local import LocalExecutor
+from emb.executors.script import script_argv
 from emb.model import Monorepo, Task
 from tests.builders import context, monorepo
 
@@ -32,7 +33,7 @@ def command(task: Task, ctx: RunContext):
 
 def test_a_project_task_runs_sh_c_at_the_root(repo):
     cmd = command(Task(id="lint", name="lint", script="make lint"), ctx(repo))
-    assert cmd.argv == ("sh", "-c", "make lint")
+    assert cmd.argv == tuple(script_argv("make lint"))
     assert cmd.cwd == repo.root
     assert cmd.env == {}
     assert cmd.tty is False
