@@ -3,8 +3,11 @@
     .emb/
       cache/                    caches of the configuration layer (validated, parsed.marshal)
       <flavor or "default">/
-        cache/                  caches of one flavor (compose-services.json)
+        cache/                  caches of one flavor (compose-services.json, context-hashes)
         logs/tasks/             one log file per task run (emb.process.logs)
+        logs/docker/build/      one log per image build, <reference>.log (emb.resources.image)
+        logs/resources/         file / op/file builds
+        resources/<component>/<name>.json   freshness records (emb.resources.state)
 
 Every write goes through `atomic_write` (a temp file, then a rename), so a
 reader never sees half a file, and a failure to write a cache just means no

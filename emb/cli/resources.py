@@ -33,9 +33,10 @@ Exit status: 0; 1 when a build failed; 2 configuration error; 130 interrupted.
 def resource_record(monorepo, resource) -> dict:
     """EMB 0.30's item: the resource as declared, plus id, name, component, reference."""
     from emb import resources as res
+    from emb.resources import params
 
     item = {"id": resource.id, "name": resource.name, "type": resource.type, "component": resource.component,
-            "reference": res.reference(monorepo, resource), "params": dict(resource.params),
+            "reference": res.reference(monorepo, resource), "params": dict(params.params(monorepo, resource)),
             "publish": resource.publish, "dependencies": list(resource.dependencies)}
     if resource.rebuild_trigger is not None:
         item["rebuildTrigger"] = dict(resource.rebuild_trigger)

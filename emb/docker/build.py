@@ -134,7 +134,11 @@ def build_failure(reference: str, stderr_tail: str) -> EmbError:
 
 
 def last_line(text: str) -> str:
-    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    """The last non-empty line, without colour sequences."""
+    import re
+
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text or "")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
     return lines[-1] if lines else ""
 
 

@@ -69,7 +69,7 @@ class Outcome:
     def __init__(self, rid: str, status: str, decision: res.Decision | None = None, *, log: Path | None = None,
                  error: EmbError | None = None, duration: float = 0.0):
         self.id = rid
-        self.status = status  # built, up to date, failed, skipped, interrupted, would build
+        self.status = status  # built, up to date, would build, failed, interrupted, skipped, not started
         self.decision = decision
         self.log = log
         self.error = error
@@ -101,7 +101,7 @@ class BuildFlow:
             resource = monorepo.resources[rid]
             kind = res.kind(resource)
             if resource.type == "docker/image":
-                kind.check_dockerfile(kind.build_input(monorepo, resource), resource)
+                kind.preflight(monorepo, resource)
         run = self.prepare(order)
         if self.view is None:
             self.view = self.make_view()
@@ -117,14 +117,19 @@ class BuildFlow:
         images = [res.reference(monorepo, monorepo.resources[rid]) for rid in order
                   if monorepo.resources[rid].type == "docker/image"]
         builder = "legacy"
-        image_ids: dict[str, str] = {}
+        image_ids: Any = {}
         if images:
             docker_build.docker_cli()
             builder = docker_builder(docker_build.buildx_installed(), os.environ)
             if not self.o.force:
-                image_ids = docker_build.image_ids(images)
-        return res.BuildRun(monorepo, force=self.o.force, dry_run=self.o.dry_run, image_ids=image_ids,
-                            builder=builder)
+                image_ids = lookup_in_background(docker_build.image_ids, images)
+        run = res.BuildRun(monorepo, force=self.o.force, dry_run=self.o.dry_run, image_ids=image_ids,
+                           builder=builder)
+        if callable(image_ids):  # while docker answers, fingerprint the contexts
+            for rid in order:
+                res.kind(monorepo.resources[rid]).prefetch(run, monorepo.resources[rid])
+            run.image_ids  # noqa: B018 - its errors (daemon unreachable) before anything starts
+        return run
 
     def make_view(self):
         if not self.o.as_json and not self.o.dry_run and os.isatty(2) and os.environ.get("TERM") != "dumb":
@@ -161,14 +166,13 @@ class BuildFlow:
     # -- real builds ------------------------------------------------------------------
     def schedule(self, order: list[str], deps: dict[str, list[str]], run: res.BuildRun,
                  jobs: int) -> dict[str, Outcome]:
-        # concurrent.futures loads logging (~8 ms): only when something is built.
-        from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-
+        """Decide in this thread (a warm check only stats files), build in up to `jobs` threads."""
         outcomes: dict[str, Outcome] = {}
+        decisions: dict[str, res.Decision] = {}
         pending = list(order)
         ok: set[str] = set()
         stop_new = False
-        pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="emb-build")
+        pool = None
         running: dict = {}
         try:
             while pending or running:
@@ -179,21 +183,43 @@ class BuildFlow:
                         outcomes[rid] = Outcome(rid, "skipped")
                         self.view.skipped(rid, [d for d in needs if d not in ok][0])
                         continue
-                    if stop_new or len(running) >= jobs or not all(d in ok for d in needs):
+                    if stop_new or not all(d in ok for d in needs):
                         continue
+                    if rid not in decisions:
+                        decided = self.decide_one(rid, run)
+                        if isinstance(decided, Outcome):  # up to date, or it cannot be decided
+                            pending.remove(rid)
+                            outcomes[rid] = decided
+                            if decided.status == "up to date":
+                                ok.add(rid)
+                            elif not self.o.keep_going:
+                                stop_new = True
+                            continue
+                        decisions[rid] = decided
+                    if len(running) >= jobs:
+                        continue
+                    if pool is None:
+                        # concurrent.futures loads logging (~8 ms): only when something is built.
+                        from concurrent.futures import ThreadPoolExecutor
+
+                        pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="emb-build")
                     pending.remove(rid)
-                    running[pool.submit(self.build_one, rid, run)] = rid
+                    running[pool.submit(self.build_one, rid, run, decisions[rid])] = rid
                 if not running:
-                    for rid in pending:  # blocked behind a failure (fail-fast)
-                        outcomes[rid] = Outcome(rid, "skipped")
+                    if pending:  # blocked behind a failure (fail-fast)
+                        for rid in pending:
+                            outcomes[rid] = Outcome(rid, "not started")
+                        self.view.not_started(pending)
                     break
+                from concurrent.futures import FIRST_COMPLETED, wait
+
                 done, _ = wait(list(running), timeout=0.1, return_when=FIRST_COMPLETED)
                 self.view.tick()
                 for future in done:
                     rid = running.pop(future)
                     outcome = future.result()
                     outcomes[rid] = outcome
-                    if outcome.status in ("built", "up to date"):
+                    if outcome.status == "built":
                         ok.add(rid)
                     elif not self.o.keep_going:
                         stop_new = True
@@ -203,26 +229,33 @@ class BuildFlow:
                 active = list(self._active.values())
             for streamed in active:
                 streamed.stop()
-            pool.shutdown(wait=True)
+            if pool is not None:
+                pool.shutdown(wait=True)
             self.view.close()
             raise EmbError("interrupted: nothing was recorded for the builds that were running",
                            exit_code=EXIT_INTERRUPTED) from None
-        pool.shutdown(wait=True)
+        if pool is not None:
+            pool.shutdown(wait=True)
         self.view.close()
         return outcomes
 
-    def build_one(self, rid: str, run: res.BuildRun) -> Outcome:
+    def decide_one(self, rid: str, run: res.BuildRun) -> res.Decision | Outcome:
+        """The decision to build, or the Outcome when there is nothing to build (or it failed)."""
         resource = self.monorepo.resources[rid]
-        kind = res.kind(resource)
-        started = time.monotonic()
         try:
-            decision = kind.decide(run, resource)
+            decision = res.kind(resource).decide(run, resource)
         except EmbError as err:
             self.view.failed(rid, err.message, None)
             return Outcome(rid, "failed", error=err)
         if not decision.build:
             self.view.fresh(rid, decision)
             return Outcome(rid, "up to date", decision)
+        return decision
+
+    def build_one(self, rid: str, run: res.BuildRun, decision: res.Decision) -> Outcome:
+        resource = self.monorepo.resources[rid]
+        kind = res.kind(resource)
+        started = time.monotonic()
         if self.interrupted:
             return Outcome(rid, "interrupted", decision)
         log = kind.log_path(run, resource)
@@ -261,6 +294,8 @@ class BuildFlow:
                                exit_code=1)
             self.view.failed(rid, err.message, log)
             return Outcome(rid, "failed", decision, log=log, error=err, duration=duration)
+        if self.interrupted:  # Ctrl+C while it ended: no record
+            return Outcome(rid, "interrupted", decision, log=log, duration=duration)
         try:
             artifact = kind.finish(run, resource, decision)
         except EmbError as err:
@@ -277,6 +312,7 @@ class BuildFlow:
                                          if rid in outcomes}))
         failed = [o for o in outcomes.values() if o.status in ("failed", "interrupted")]
         skipped = [rid for rid in order if outcomes.get(rid) is not None and outcomes[rid].status == "skipped"]
+        unstarted = [rid for rid in order if outcomes.get(rid) is not None and outcomes[rid].status == "not started"]
         if not failed:
             if not self.o.as_json and not self.o.dry_run:
                 counts = {}
@@ -285,11 +321,13 @@ class BuildFlow:
                 parts = [f"{counts[s]} {s}" for s in ("built", "up to date") if counts.get(s)]
                 note(f"emb: {', '.join(parts) or 'nothing to do'} in {_seconds(took)}")
             return 0
-        if len(failed) == 1 and not skipped and isinstance(failed[0].error, ConfigError):
+        if len(failed) == 1 and not skipped and not unstarted and isinstance(failed[0].error, ConfigError):
             raise failed[0].error
         message = f"failed to build: {', '.join(o.id for o in failed)}"
         if skipped:
-            message += f"; skipped: {', '.join(skipped)}"
+            message += f"; skipped (a dependency failed): {', '.join(skipped)}"
+        if unstarted:
+            message += f"; not started: {', '.join(unstarted)}"
         hints = []
         for o in failed:
             if o.error is not None and len(failed) == 1:
@@ -320,6 +358,28 @@ class BuildFlow:
         if rid in run.artifacts and run.artifacts[rid]:
             item["imageId"] = run.artifacts[rid]
         return item
+
+
+def lookup_in_background(function, *args):
+    """Start `function(*args)` in a thread; returns a callable that waits for its result (or raises)."""
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["value"] = function(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            box["error"] = exc
+
+    thread = threading.Thread(target=work, name="emb-lookup", daemon=True)
+    thread.start()
+
+    def result():
+        thread.join()
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
+    return result
 
 
 def _seconds(value: float) -> str:

@@ -13,11 +13,20 @@ Both are called from the build threads; every write holds one lock.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from pathlib import Path
 
 from emb.output import style
+
+# Colour and cursor sequences in a build's output (the legacy builder colours a RUN's
+# stderr): kept in the log, left out of emb's lines.
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
+
+
+def plain(text: str) -> str:
+    return _ANSI.sub("", text)
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 MAX_FAILED_OUTPUT = 400  # lines of a failed build's log printed on a terminal (the log has all)
@@ -57,7 +66,7 @@ class PlainView:
     def line(self, rid: str, data: bytes) -> None:
         if not self.lines or self.quiet:
             return
-        text = data.decode("utf-8", "replace").rstrip("\r\n")
+        text = plain(data.decode("utf-8", "replace").rstrip("\r\n"))
         with self.lock:
             self.stream.write(f"{rid} | {text}\n")
             self.stream.flush()
@@ -72,6 +81,10 @@ class PlainView:
 
     def skipped(self, rid, because: str) -> None:
         self._write(f"{self._emb()} {rid} skipped: its dependency {because} did not build", always=True)
+
+    def not_started(self, rids) -> None:
+        if rids:
+            self._write(f"{self._emb()} not started after the failure: {', '.join(rids)}", always=True)
 
     def tick(self) -> None:
         pass
@@ -122,7 +135,7 @@ class LiveView(PlainView):
         self._permanent(f"{self._emb()} building {rid} ({decision.reason})")
 
     def line(self, rid: str, data: bytes) -> None:
-        text = data.decode("utf-8", "replace").strip()
+        text = plain(data.decode("utf-8", "replace")).strip()
         if text:
             with self.lock:
                 if rid in self.running:
@@ -143,7 +156,7 @@ class LiveView(PlainView):
             except OSError:
                 lines = []
             shown = lines[-MAX_FAILED_OUTPUT:]
-            output = "".join(f"{rid} | {line}\n" for line in shown)
+            output = "".join(f"{rid} | {plain(line)}\n" for line in shown)
         self._permanent(output + f"{self._emb()} {rid} {style('failed', self.stream, fg='red', bold=True)}: "
                         f"{message}" + (f" (log: {display_path(log)})" if log else ""))
 

@@ -68,7 +68,7 @@ def select(monorepo: Monorepo, names: Sequence[str] = ()) -> list[Resource]:
 
 def publish_settings(monorepo: Monorepo, resource: Resource) -> tuple[str | None, str | None]:
     """(registry, tag) for publishing: `params.publish` > `defaults.docker.publish`; "" counts as unset."""
-    own = settings.params(resource).get("publish") or {}
+    own = settings.params(monorepo, resource).get("publish") or {}
     default = settings.docker_defaults(monorepo).get("publish") or {}
     registry = own.get("registry") or default.get("registry") or None
     tag = own.get("tag") or default.get("tag") or None

@@ -19,7 +19,7 @@ import importlib
 import threading
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Iterable, Mapping, NamedTuple, Protocol
+from typing import Any, Callable, Iterable, Mapping, NamedTuple, Protocol
 
 from emb import graph
 from emb.state import flavor_dir
@@ -57,18 +57,27 @@ class BuildRun:
     """What one `emb resources build` knows, shared by its builds (thread-safe where it is written)."""
 
     def __init__(self, monorepo: Monorepo, *, force: bool = False, dry_run: bool = False,
-                 image_ids: Mapping[str, str] | None = None, builder: str = "legacy"):
+                 image_ids: Mapping[str, str] | Callable[[], Mapping[str, str]] | None = None,
+                 builder: str = "legacy"):
         from emb.resources import state as records  # below this package: imported when used
 
         self.monorepo = monorepo
         self.force = force
         self.dry_run = dry_run
         self.builder = builder
-        self.image_ids: dict[str, str] = dict(image_ids or {})  # reference -> id, before any build
+        # reference -> id before any build; a callable is a lookup still running (asked on first use)
+        self._image_ids = image_ids if callable(image_ids) else dict(image_ids or {})
+        self.files: dict[str, Any] = {}  # resource id -> its context manifest, computed ahead (prefetch)
         self.artifacts: dict[str, str | None] = {}  # resource id -> what it produced in this run (image id)
         self.rebuilt: set[str] = set()  # resource ids built (or, dry-run, to be built) in this run
         self.hashes = records.load_hash_cache(monorepo)
         self.lock = threading.Lock()
+
+    @property
+    def image_ids(self) -> dict[str, str]:
+        if callable(self._image_ids):
+            self._image_ids = dict(self._image_ids())
+        return self._image_ids
 
     def built(self, resource_id: str, artifact: str | None) -> None:
         with self.lock:
@@ -83,6 +92,9 @@ class ResourceType(Protocol):
     def reference(self, monorepo: Monorepo, resource: Resource) -> str: ...
 
     def builder_input(self, monorepo: Monorepo, resource: Resource) -> dict: ...
+
+    def prefetch(self, run: BuildRun, resource: Resource) -> None:
+        """Work `decide` will need that can be done ahead (while docker answers a lookup)."""
 
     def decide(self, run: BuildRun, resource: Resource) -> Decision: ...
 
@@ -140,6 +152,9 @@ def suggestions(monorepo: Monorepo, ref: str) -> list[str]:
     words = list(dict.fromkeys([*monorepo.resources, *(r.name for r in monorepo.resources.values())]))
     close = difflib.get_close_matches(ref, words, n=3, cutoff=0.6)
     hints = [f"did you mean: {', '.join(close)}?"] if close else []
+    owned = [r.id for r in monorepo.resources.values() if r.component == ref]
+    if owned:
+        hints = [f"{ref} is a component; its resources: {', '.join(owned)}"]
     return hints + ["list the resources with `emb resources`"]
 
 

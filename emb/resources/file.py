@@ -17,7 +17,7 @@ from emb.resources import params as settings
 
 
 def path(monorepo: Monorepo, resource: Resource) -> Path:
-    rel = settings.params(resource).get("path") or resource.name
+    rel = settings.params(monorepo, resource).get("path") or resource.name
     return Path(os.path.normpath(component_folder(monorepo, resource) / settings.text(rel)))
 
 
@@ -26,12 +26,16 @@ def reference(monorepo: Monorepo, resource: Resource) -> str:
 
 
 def builder_input(monorepo: Monorepo, resource: Resource) -> dict:
-    p = settings.params(resource)
+    p = settings.params(monorepo, resource)
     how = "content" if p.get("content") is not None else "script" if p.get("script") else "empty"
     out = {"path": reference(monorepo, resource), "cwd": str(component_folder(monorepo, resource)), "from": how}
     if how == "script":
         out["script"] = p["script"]
     return out
+
+
+def prefetch(run: BuildRun, resource: Resource) -> None:
+    """Nothing to do ahead: `decide` is one lstat."""
 
 
 def decide(run: BuildRun, resource: Resource) -> Decision:
@@ -43,8 +47,8 @@ def decide(run: BuildRun, resource: Resource) -> Decision:
 
 
 def command(run: BuildRun, resource: Resource) -> Command | None:
-    script = settings.params(resource).get("script")
-    if settings.params(resource).get("content") is not None or not script:
+    script = settings.params(run.monorepo, resource).get("script")
+    if settings.params(run.monorepo, resource).get("content") is not None or not script:
         return None
     return Command(argv=("sh", "-c", str(script)), cwd=component_folder(run.monorepo, resource),
                    where=reference(run.monorepo, resource))
@@ -54,7 +58,7 @@ def produce(run: BuildRun, resource: Resource) -> None:
     """Write `params.content` (0600), or an empty file, creating parent folders (before
     `command`; with a script, only the folders)."""
     target = path(run.monorepo, resource)
-    content = settings.params(resource).get("content")
+    content = settings.params(run.monorepo, resource).get("content")
     if command(run, resource) is not None:
         target.parent.mkdir(parents=True, exist_ok=True)
         return

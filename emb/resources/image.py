@@ -28,7 +28,7 @@ STRATEGIES = ("auto", "always", "watch-paths")
 
 
 def reference(monorepo: Monorepo, resource: Resource) -> str:
-    p = settings.params(resource)
+    p = settings.params(monorepo, resource)
     defaults = settings.docker_defaults(monorepo)
     image = p.get("image") or resource.component
     tag = p.get("tag") or defaults.get("tag") or "latest"
@@ -36,7 +36,7 @@ def reference(monorepo: Monorepo, resource: Resource) -> str:
 
 
 def build_input(monorepo: Monorepo, resource: Resource) -> docker_build.BuildInput:
-    p = settings.params(resource)
+    p = settings.params(monorepo, resource)
     defaults = settings.docker_defaults(monorepo)
     folder = component_folder(monorepo, resource)
     ctx = p.get("context")
@@ -100,18 +100,31 @@ def check_dockerfile(spec: docker_build.BuildInput, resource: Resource) -> None:
                           ["create it, or set params.dockerfile (relative to the context)"])
 
 
+def preflight(monorepo: Monorepo, resource: Resource) -> None:
+    """What must hold before any build starts: the context, the Dockerfile, watch-paths that match."""
+    spec = build_input(monorepo, resource)
+    check_dockerfile(spec, resource)
+    trigger, _ = settings.rebuild_trigger(monorepo, resource)
+    if trigger.get("strategy") == "watch-paths":
+        for glob in trigger.get("paths") or ():
+            if not context.expand_glob(spec.context, monorepo.root, glob):
+                context.watched_files(spec.context, monorepo.root, [glob])  # raises its ConfigError
+                break
+
+
 # -- freshness ------------------------------------------------------------------------
 
 def fingerprint(run: BuildRun, resource: Resource, spec: docker_build.BuildInput,
                 trigger: Mapping[str, Any]) -> dict:
     """What a build of `resource` is made from: {files, inputs, dependencies} (see the module doc)."""
     monorepo = run.monorepo
-    strategy = trigger.get("strategy", "auto")
-    if strategy == "watch-paths":
-        files = context.watched_files(spec.context, monorepo.root, list(trigger.get("paths") or ()),
-                                      cache=run.hashes)
-    else:
-        files = context.fingerprint_context(spec.context, spec.dockerfile, run.builder, cache=run.hashes)
+    files = run.files.pop(resource.id, None)
+    with run.lock:
+        # A dependency built in this run (a file resource) may have written into the context.
+        stale = any(dep in run.rebuilt for dep in resource.dependencies) or \
+            any(dep in run.rebuilt for dep in _dependency_ids(monorepo, resource))
+    if files is None or stale:
+        files = files_manifest(run, spec, trigger)
     inputs = {"reference": spec.reference, "target": spec.target or "", "platform": spec.platform or "",
               "builder": run.builder, "dockerfile": _relative(monorepo.root, spec.dockerfile)}
     inside = _inside(spec.context, spec.dockerfile)
@@ -125,6 +138,25 @@ def fingerprint(run: BuildRun, resource: Resource, spec: docker_build.BuildInput
     for dep_id in _dependency_ids(monorepo, resource):
         deps[dep_id] = dependency_state(run, dep_id)
     return {"files": files, "inputs": inputs, "dependencies": deps}
+
+
+def files_manifest(run: BuildRun, spec: docker_build.BuildInput, trigger: Mapping[str, Any]) -> dict:
+    """The files part of the fingerprint: the whole context, or the watch-paths files."""
+    if trigger.get("strategy", "auto") == "watch-paths":
+        return context.watched_files(spec.context, run.monorepo.root, list(trigger.get("paths") or ()),
+                                     cache=run.hashes)
+    return context.fingerprint_context(spec.context, spec.dockerfile, run.builder, cache=run.hashes)
+
+
+def prefetch(run: BuildRun, resource: Resource) -> None:
+    """The files manifest, ahead of `decide` (an error is left for `decide` to raise)."""
+    trigger, _ = settings.rebuild_trigger(run.monorepo, resource)
+    if run.force or trigger.get("strategy") == "always":
+        return
+    try:
+        run.files[resource.id] = files_manifest(run, build_input(run.monorepo, resource), trigger)
+    except Exception:  # noqa: BLE001 - decide() computes it again and reports the error
+        pass
 
 
 def dependency_state(run: BuildRun, dep_id: str) -> str:

@@ -12,12 +12,13 @@ from emb.resources import params as settings
 
 reference = file.reference
 decide = file.decide
+prefetch = file.prefetch
 log_path = file.log_path
 finish = file.finish
 
 
 def builder_input(monorepo: Monorepo, resource: Resource) -> dict:
-    return {"path": file.reference(monorepo, resource), "reference": settings.params(resource).get("reference")}
+    return {"path": file.reference(monorepo, resource), "reference": settings.params(monorepo, resource).get("reference")}
 
 
 def account(monorepo: Monorepo) -> str | None:
@@ -30,7 +31,7 @@ def account(monorepo: Monorepo) -> str | None:
 
 def command(run: BuildRun, resource: Resource) -> Command:
     target = file.path(run.monorepo, resource)
-    argv = ["op", "read", "--force", "--out-file", str(target), str(settings.params(resource).get("reference", ""))]
+    argv = ["op", "read", "--force", "--out-file", str(target), str(settings.params(run.monorepo, resource).get("reference", ""))]
     acct = account(run.monorepo)
     if acct:
         argv += ["--account", acct]

@@ -24,7 +24,8 @@ RULES = [
                      "emb.config", "emb.planner")),
     ("emb.config", ("emb.kube", "emb.docker", "emb.executors", "emb.flow", "emb.resources")),
     ("emb.kube", ("emb.docker",)),
-    ("emb.docker", ("emb.kube",)),
+    ("emb.docker", ("emb.kube", "emb.resources", "emb.flow")),
+    ("emb.resources", ("emb.executors", "emb.kube", "emb.flow", "emb.cli", "emb.planner")),
     ("emb.model", ("emb",)),  # the records: plain data, nothing of emb
     ("emb.errors", ("emb",)),
     ("emb.process.command", ("emb",)),  # the process layer's values: a leaf
