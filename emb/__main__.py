@@ -14,8 +14,8 @@ def main() -> None:
     try:
         sys.stdout.flush()
         sys.stderr.flush()
-    except (BrokenPipeError, ValueError):
-        pass
+    except (OSError, ValueError, AttributeError):
+        pass  # a reader gone, a stream closed: nothing left to say
     os._exit(code)
 
 

@@ -18,17 +18,23 @@ def closure(requested: Iterable[str], needs: Callable[[str], Sequence[str]]) -> 
     """The requested nodes and everything they need: ({node: its needs}, depth-first rank)."""
     deps: dict[str, list[str]] = {}
     rank: dict[str, int] = {}
-
-    def visit(node: str) -> None:
-        if node in deps:
-            return
-        deps[node] = list(needs(node))
-        for dep in deps[node]:
-            visit(dep)
-        rank[node] = len(rank)
-
-    for node in requested:
-        visit(node)
+    # Depth-first, post-order, with an explicit stack: a chain of thousands of
+    # `pre` tasks must not hit Python's recursion limit.
+    for root in requested:
+        if root in deps:
+            continue
+        deps[root] = list(needs(root))
+        stack = [(root, iter(deps[root]))]
+        while stack:
+            node, pending = stack[-1]
+            for dep in pending:
+                if dep not in deps:
+                    deps[dep] = list(needs(dep))
+                    stack.append((dep, iter(deps[dep])))
+                    break
+            else:
+                stack.pop()
+                rank[node] = len(rank)
     return deps, rank
 
 

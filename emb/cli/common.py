@@ -9,7 +9,7 @@ import click
 
 from emb.config import load
 from emb.errors import EmbError
-from emb.output import style
+from emb.output import printable, style
 from emb.redact import mask
 
 
@@ -33,15 +33,20 @@ pass_globals = click.make_pass_decorator(Globals, ensure=True)
 
 
 def print_error(err: EmbError) -> None:
+    """`emb: error: MESSAGE` and its hints on stderr: secrets masked, control characters
+    (from a configuration value quoted in the message) escaped; a closed stderr is no crash."""
     prefix = style("emb: error:", sys.stderr, fg="red", bold=True)
-    click.echo(f"{prefix} {mask(err.message)}", err=True)
-    for hint in err.hints:
-        click.echo(f"  hint: {mask(hint)}", err=True)
+    lines = [f"{prefix} {printable(mask(err.message))}", *(f"  hint: {printable(mask(hint))}" for hint in err.hints)]
+    try:
+        click.echo("\n".join(lines), err=True)
+    except (OSError, ValueError):
+        pass  # stderr closed (`2>&-`): the exit code still tells
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], width: int | None = None) -> str:
     """Aligned columns; the last column is cut to fit `width` (default: terminal or 80)."""
-    rows = [["" if c is None else str(c) for c in row] for row in rows]
+    # Cells come from configuration files: escape control characters (and \n, \t: one row per line).
+    rows = [["" if c is None else printable(str(c), newlines=False) for c in row] for row in rows]
     if width is None:
         width = _terminal_width()
     widths = [len(h) for h in headers]

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from emb import redact
 from emb.cli.common import pass_globals
 from emb.config.values import display_document
 from emb.output import print_json
@@ -28,11 +29,13 @@ def print_config(globals_, as_json: bool, flavor: str | None):
     if flavor:
         globals_.flavor = flavor
         globals_._monorepo = None
-    resolved = display_document(globals_.monorepo())
+    # A secret read at load (in the env: block) is shown as ***.
+    resolved = redact.mask_data(display_document(globals_.monorepo()))
     if as_json:
         print_json(resolved)
     else:
-        click.echo(to_yaml(json.loads(json.dumps(resolved, default=str))), nl=False)
+        # Known secret values masked (SPEC §7), as print_json does for --json.
+        click.echo(to_yaml(redact.mask_data(json.loads(json.dumps(resolved, default=str)))), nl=False)
     return 0
 
 

@@ -16,7 +16,6 @@ import click
 from emb import process
 from emb.cli.common import Globals, pass_globals, table
 from emb.cli.options import complete_component, context_option, kube_options, namespace_option
-from emb.errors import EXIT_INTERRUPTED
 from emb.executors import RunContext
 from emb.flow.shell import component as find_component
 from emb.flow.shell import open_shell
@@ -172,7 +171,7 @@ def _stream(target, args: list[str], *, doing: str, pod: str | None = None) -> i
     except FileNotFoundError:
         kubectl.ensure_kubectl(target)
         raise
-    if code not in (0, EXIT_INTERRUPTED):
+    if code != 0 and code not in process.STOPPED_CODES:  # stopped by a signal: not kubectl's failure
         raise kubectl.explain(target, parse_failure(tail), doing=doing, command=target.shell(*args), pod=pod)
     return code
 

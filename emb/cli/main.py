@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from emb import __version__, redact
+from emb import __version__, launch, redact
 from emb.errors import EXIT_INTERRUPTED, EmbError
 
 PRELOADED = "emb.monorepo"  # ctx.meta key: the monorepo loaded to resolve `emb TASK`
@@ -36,6 +36,7 @@ COMMANDS = {
     "images": "emb.cli.images:images",
     "clean": "emb.cli.compose:clean",
     "kubernetes": "emb.cli.kubernetes:kubernetes",
+    "secrets": "emb.cli.secrets:secrets",
 }
 
 # One-line help for `emb --help` without importing every command module.
@@ -57,6 +58,7 @@ SUMMARIES = {
     "images": "List, delete, prune or push the project's images.",
     "clean": "Remove the project's containers, images and .emb/ state.",
     "kubernetes": "Pods of a namespace: ps, logs, restart, shell.",
+    "secrets": "Secret references (vault, op): list, validate, providers.",
 }
 
 
@@ -173,8 +175,31 @@ def cli(ctx: click.Context, root: str | None, flavor: str | None, verbose: bool)
     ctx.obj._monorepo = ctx.meta.pop(PRELOADED, None)
 
 
+def _standard_streams() -> None:
+    """`emb run x >&-` or `2>&-`: a closed standard fd becomes /dev/null.
+
+    Otherwise the next file emb opens (a log) would take fd 1 or 2 and receive
+    the task's output, and Python leaves sys.stdout/sys.stderr None. What goes
+    to a closed stream is dropped; the exit code still tells how the run went."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+    for name, mode in (("stdin", "r"), ("stdout", "w"), ("stderr", "w")):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, mode))
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code; EmbError becomes a one-line message."""
+    _standard_streams()
+    # First thing: the environment emb was started in, before the repository's
+    # env: block and .env files are exported (they never choose emb's tools).
+    launch.capture()
     verbose = "-v" in (argv or sys.argv[1:]) or "--verbose" in (argv or sys.argv[1:])
     if os.environ.get("DOCKER_PASSWORD"):  # emb logs in with it for `resources publish`: never shown
         redact.register(os.environ["DOCKER_PASSWORD"])

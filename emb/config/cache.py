@@ -8,6 +8,13 @@
   are imported only when a file changed.
 
 If a cache is missing, corrupt or unwritable, emb simply does the work.
+
+Both live in the work tree, where a repository could commit its own: they
+are authenticated with the user's secret key (emb.state.user_key, kept
+outside every repository). A validation key is a keyed hash, so it cannot
+be forged; the parsed file carries a MAC of its bytes, checked before
+marshal reads a byte of it. Without a key (a read-only home), nothing is
+cached.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from emb.config.yamlio import parse
-from emb.state import atomic_write, blake2b
+from emb.state import atomic_write, blake2b, read_signed, user_key, write_signed
 
 FILE_NAME = "validated"
 KEEP = 64  # recent keys kept: enough for a few flavors and branches
@@ -28,7 +35,8 @@ class Fingerprint:
     """Accumulates everything validation depends on into one hash."""
 
     def __init__(self, *parts: bytes | str):
-        self._h = blake2b(b"emb-validation-cache-1\0", digest_size=32)
+        # Keyed with the user's secret: a key list committed to the repository matches nothing.
+        self._h = blake2b(b"emb-validation-cache-2\0", key=user_key() or b"", digest_size=32)
         for part in parts:
             self.add(part)
 
@@ -64,6 +72,8 @@ class ValidationCache:
         self._known: set[str] | None = None
 
     def has(self, key: str) -> bool:
+        if user_key() is None:
+            return False  # no secret to tell emb's own keys from planted ones
         if self._known is None:
             self._known = set(read_keys(self.folder))
         return key in self._known or key in self._new
@@ -73,7 +83,7 @@ class ValidationCache:
             self._new.append(key)
 
     def save(self) -> None:
-        if self._new:
+        if self._new and user_key() is not None:
             remember(self.folder, self._new)
 
 
@@ -87,7 +97,8 @@ class ParseCache:
     Call save() before anything mutates the returned data.
     """
 
-    VERSION = "emb-parsed-1 " + sys.version
+    VERSION = "emb-parsed-2 " + sys.version
+    PURPOSE = b"emb-parsed"
 
     def __init__(self, file: Path | None):
         self.file = file
@@ -99,8 +110,11 @@ class ParseCache:
         if self._old is None:
             self._old = {}
             if self.file is not None:
+                payload = read_signed(self.file, self.PURPOSE)
+                if payload is None:
+                    return self._old  # missing, or not written by this user's emb: never unmarshalled
                 try:
-                    stored = marshal.loads(self.file.read_bytes())
+                    stored = marshal.loads(payload)
                     if isinstance(stored, dict) and stored.get("version") == self.VERSION:
                         self._old = stored["files"]
                 except (OSError, ValueError, EOFError, TypeError, KeyError):
@@ -128,4 +142,4 @@ class ParseCache:
             payload = marshal.dumps({"version": self.VERSION, "files": self._new})
         except ValueError:  # a value marshal cannot store (a YAML timestamp...): no cache
             return
-        atomic_write(self.file, payload)
+        write_signed(self.file, payload, self.PURPOSE)

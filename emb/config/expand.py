@@ -319,8 +319,17 @@ class Expander:
                 return variables[key]
             if key not in self.raw_vars:
                 return None
-            if display and key in self._resolving:
-                raise _Unresolved()
+            if display:  # tolerant, and never through var(): it would read a secret the var uses
+                if key in self._resolving:
+                    raise _Unresolved()
+                raw = self.raw_vars[key]
+                self._resolving.append(key)
+                try:
+                    if isinstance(raw, (dict, list)):
+                        return scalar_text(self.tree(raw, ("vars", key), display=True))
+                    return self.string(scalar_text(raw), ("vars", key), display=True)
+                finally:
+                    self._resolving.pop()
             return self.var(key, path)
         reader = self.sources.get(source)
         if reader is None:

@@ -49,7 +49,16 @@ def apply_flavor(doc: dict, flavor: str, sources: list[FlavorSource], origins: O
                 landing = (("components", source.component) if source.component else ()) + _split(op.get("path", ""))
                 op = {**op, "value": expand(op["value"], landing, source.file, op_path + ("value",))}
             if source.component is None:
+                before = _root_dir(doc)
                 doc = _apply(doc, op, flavor, source, op_path, ())
+                if _root_dir(doc) != before:
+                    # The monorepo's root is where plugins found the components, before
+                    # any flavor applies: a patched value would show but not be used.
+                    raise config_error(
+                        source.file, op_path,
+                        f"flavor '{flavor}': patch #{index + 1} changes project.rootDir, which a flavor cannot change",
+                        ["components are found from project.rootDir before flavors apply; "
+                         "patch a component's rootDir instead, or keep one .emb.yml per root"])
             else:
                 components = doc.get("components") or {}
                 if source.component not in components:
@@ -60,6 +69,11 @@ def apply_flavor(doc: dict, flavor: str, sources: list[FlavorSource], origins: O
             origins.add(("components", source.component, *target) if source.component else target,
                         source.file, op_path + ("value",))
     return doc
+
+
+def _root_dir(doc) -> object:
+    project = doc.get("project") if isinstance(doc, dict) else None
+    return project.get("rootDir", ".") if isinstance(project, dict) else None
 
 
 def _split(ptr: str) -> tuple:

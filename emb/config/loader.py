@@ -46,6 +46,7 @@ def load_monorepo(root: str | os.PathLike | None = None, flavor: str | None = No
 
     config_file = find_config_file(root, cwd, environ)
     cache_dir = state.cache_dir(config_file.parent)
+    state.refuse_links(cache_dir)  # a committed `.emb -> elsewhere` is refused, not written through
     parsed = ParseCache(cache_dir / "parsed.marshal")
     raw, doc = read_mapping(config_file, "the configuration", EMB_HINT, parsed)
     origins = Origins(config_file)
@@ -56,7 +57,7 @@ def load_monorepo(root: str | os.PathLike | None = None, flavor: str | None = No
     # Validate .emb.yml before using any of it (plugins read their config from it).
     schemas = schema_bytes()
     validated = cache.ValidationCache(cache_dir)
-    emb_key = cache.Fingerprint(__version__, schemas, raw).hexdigest()
+    emb_key = cache.Fingerprint(__version__, schemas, str(config_file), raw).hexdigest()
     if not validated.has(emb_key):
         validate("emb", doc, emb_error)
         validated.add(emb_key)
@@ -77,8 +78,10 @@ def load_monorepo(root: str | os.PathLike | None = None, flavor: str | None = No
     parsed.save()  # now, before merging and patching share and change the parsed data
 
     # Everything the merged, flavored document depends on, for the second cache key.
-    fingerprint = cache.Fingerprint(__version__, schemas, raw, flavor or "", *run.fingerprint_parts)
+    fingerprint = cache.Fingerprint(__version__, schemas, str(config_file), raw, flavor or "",
+                                    *run.fingerprint_parts)
     for file, body, _ in run.embfiles:
+        fingerprint.add(str(file))
         fingerprint.add(body)
     full_key = fingerprint.hexdigest()
     must_validate = not validated.has(full_key)

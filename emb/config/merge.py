@@ -21,10 +21,14 @@ separately, with the file they came from, for emb.config.flavors.
 from __future__ import annotations
 
 import posixpath
+import re
 from pathlib import Path
 
 from emb.config.plugins import Found
-from emb.config.where import Origins, display
+from emb.config.where import Origins, config_error, display
+
+# The schema's `name` ($defs/name in defs.schema.json), for names that come from folders.
+NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
 class FlavorSource:
@@ -96,6 +100,14 @@ def merge_components(doc: dict, found: list[Found], config_file: Path, root: Pat
         items = by_folder[folder]
         name = posixpath.basename(folder) if folder != "." else root.name
         source = display(items[-1].file)
+        if not NAME.fullmatch(name):
+            # The schema checks names written in .emb.yml; a folder's name must pass the same
+            # rule (it becomes a task id, a Compose service, a kubectl argument).
+            raise config_error(
+                items[-1].file, (), f"folder {folder} would be a component named {name!r}, which is not a valid name",
+                ["component names are letters, digits, '_', '.' and '-', starting with a letter, digit or '_'",
+                 f"rename the folder, or name it inline: components: {{NAME: {{rootDir: {folder}}}}}"],
+                find_line=False)
         claim(name, folder, source)
         merged = {"rootDir": folder}
         embfile = next((i.file for i in items if i.data is not None), None)

@@ -7,6 +7,8 @@
   component of its folder (created if needed). An empty Embfile is an empty component.
 - dotenv: load `.env` files (default `.env`) into emb's environment, never
   overriding a variable that is already set; later files win over earlier ones.
+- vault, op: secret sources `${vault:PATH#KEY}`, `${op:VAULT/ITEM#FIELD}`
+  (emb.config.secrets); configuring them reads nothing.
 
 Plugins only discover things; merging them into components is emb.config.merge.
 """
@@ -20,9 +22,10 @@ import posixpath
 from pathlib import Path
 from typing import Any, Callable, MutableMapping
 
-from emb.config.where import Origins
+from emb.config.where import Origins, config_error
 from emb.config.cache import ParseCache
 from emb.config.expand import Sources
+from emb.config.secrets import SecretSources
 from emb.config.yamlio import read_mapping
 
 EMBFILE_NAMES = ("Embfile.yml", "Embfile.yaml")
@@ -58,6 +61,7 @@ class PluginRun:
         # Expansion sources of this load: a secret plugin registers its own here
         # (run.sources.register("vault", reader, secret=True); see emb.config.expand).
         self.sources = sources if sources is not None else Sources()
+        self.secrets = SecretSources()  # the vault / op providers the plugins configure
 
 
 def run_plugins(plugins: list, run: PluginRun, expand: Callable[[Any, tuple], Any]) -> None:
@@ -163,7 +167,31 @@ def dotenv(config: Any, run: PluginRun, path: tuple) -> None:
             raise run.origins.error(path, f"cannot read {file}: {exc}") from None
         for key, value in values.items():
             if key not in before and value is not None:
-                run.environ[key] = value
+                try:
+                    if "\0" in key or "\0" in value or not key or "=" in key:
+                        raise ValueError(key)
+                    run.environ[key] = value
+                except ValueError:  # a NUL byte, an empty name or one holding '=': no environment can carry it
+                    nul = raw.find(b"\0")
+                    raise config_error(
+                        file, (), f"cannot export {key!r}: a variable name or value holds a NUL character, "
+                                  "or the name is empty or holds '='",
+                        ["remove the NUL (\\0) or fix the name; variable names are letters, digits and '_'"],
+                        line=None if nul < 0 else raw[:nul].count(b"\n") + 1, find_line=False) from None
 
 
-PLUGINS = {"autodocker": autodocker, "embfiles": embfiles, "dotenv": dotenv}
+def vault(config: Any, run: PluginRun, path: tuple) -> None:
+    _secret_source("vault", config, run)
+
+
+def op(config: Any, run: PluginRun, path: tuple) -> None:
+    _secret_source("op", config, run)
+
+
+def _secret_source(name: str, config: Any, run: PluginRun) -> None:
+    """Configure the provider (reading nothing) and register `${NAME:...}` as a secret source."""
+    run.secrets.configure(name, config)
+    run.sources.register(name, run.secrets.reader(name), secret=True)
+
+
+PLUGINS = {"autodocker": autodocker, "embfiles": embfiles, "dotenv": dotenv, "vault": vault, "op": op}

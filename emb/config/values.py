@@ -22,6 +22,7 @@ from collections import ChainMap
 from typing import Any, Callable
 
 from emb.config.expand import Expander
+from emb.config.secrets import script_secrets
 from emb.config.where import config_error
 from emb.model import Confirm, Monorepo, Resource, Task
 
@@ -59,7 +60,9 @@ def resolve_task(monorepo: Monorepo, task: Task) -> Task:
         )
     script = task.script
     if script is not None:
-        script = expander.string(script, path + ("script",), script=True, subject=subject)
+        # A secret in a script becomes a variable of its environment, never text on a command line.
+        script, secret_vars = script_secrets(expander, script, path + ("script",), subject)
+        task_vars = {**task_vars, **secret_vars}
     return task._replace(vars=task_vars, confirm=confirm, script=script)
 
 

@@ -22,9 +22,9 @@ import re
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from emb import process, state
+from emb import launch, process, state
 from emb.docker.engine import INSTALL_HINT, daemon_error
-from emb.errors import EXIT_INTERRUPTED, CannotStart
+from emb.errors import CannotStart
 
 # The files `docker compose` reads by default, in its order of preference.
 COMPOSE_FILE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
@@ -54,8 +54,8 @@ def compose_argv() -> tuple[str, ...]:
     plugin discovery (it runs every plugin's metadata command) on each call.
     Raises CannotStart when neither flavour is available.
     """
-    path = os.environ.get("PATH", "")
-    key = (path, os.environ.get("DOCKER_CONFIG", ""), os.environ.get("HOME", ""))
+    # The tool variables as emb was started with them (emb.launch), never the repository's.
+    key = tuple(launch.tool_variable(name, "") for name in ("PATH", "DOCKER_CONFIG", "HOME"))
     if key not in _argv_cache:
         _argv_cache[key] = _find_compose()
     return _argv_cache[key]
@@ -86,7 +86,7 @@ def _find_compose() -> tuple[str, ...]:
 
 def plugin_dirs() -> list[Path]:
     """The docker CLI's plugin search path: config dir, cliPluginsExtraDirs, system dirs."""
-    config_dir = Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+    config_dir = Path(launch.tool_variable("DOCKER_CONFIG") or Path(launch.home()) / ".docker")
     dirs = [config_dir / "cli-plugins"]
     try:
         with open(config_dir / "config.json", encoding="utf-8") as f:
@@ -192,7 +192,7 @@ def compose_services(monorepo) -> frozenset[str]:
     key = services_cache_key(root, argv)
     if key in _services_cache:
         return _services_cache[key]
-    cache_file = state.flavor_dir(monorepo.root, monorepo.flavor) / "cache" / "compose-services.json"
+    cache_file = state.flavor_dir(monorepo.config_file.parent, monorepo.flavor) / "cache" / "compose-services.json"
     stored = state.read_record(cache_file, key)
     if isinstance(stored, list):
         services = frozenset(str(s) for s in stored)
@@ -346,7 +346,7 @@ def stream_compose(monorepo, args: list[str]) -> int:
         code, tail = process.passthrough(argv, cwd=monorepo.root)
     except OSError as exc:
         raise CannotStart(f"cannot run {display_name(argv)}: {exc.strerror}", [INSTALL_HINT]) from None
-    if code not in (0, EXIT_INTERRUPTED):
+    if code != 0 and code not in process.STOPPED_CODES:
         error = classify_failure(tail.decode("utf-8", "replace"), monorepo=monorepo)
         if error is not None:
             raise error

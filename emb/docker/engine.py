@@ -6,8 +6,7 @@ docker word them the same way, both being clients of the same daemon).
 
 from __future__ import annotations
 
-import os
-
+from emb import launch
 from emb.errors import CannotStart
 
 INSTALL_HINT = "install Docker with the Compose plugin: https://docs.docker.com/compose/install/"
@@ -17,7 +16,7 @@ def daemon_error(stderr: str) -> CannotStart | None:
     """emb's error when stderr says the Docker daemon cannot be used, else None."""
     text = stderr or ""
     if "Cannot connect to the Docker daemon" in text or "error during connect" in text:
-        host = os.environ.get("DOCKER_HOST")
+        host = launch.tool_variable("DOCKER_HOST")
         return CannotStart(
             "the Docker daemon is not reachable" + (f" at {host}" if host else ""),
             [

@@ -264,7 +264,7 @@ def docker_capture(argv: Sequence[str], *, timeout: float = process.LOOKUP_TIMEO
     """Run a docker lookup (or a short change) with its output captured. The daemon's
     own failures become emb's error; other failures are the caller's to word."""
     full = _argv(argv)
-    done = process.capture(full, timeout=timeout, env=launch.tool_environ(env), input=input)
+    done = process.capture(full, timeout=timeout, env=dict(env) if env else None, input=input)
     if done.missing:
         raise CannotStart(f"cannot run docker: {os.strerror(done.start_errno or 2)}", [INSTALL_HINT])
     if done.timed_out:
@@ -281,7 +281,7 @@ def docker_passthrough(argv: Sequence[str], *, env: Mapping[str, str] | None = N
     """Run a docker command whose output is for the user (push progress); (exit code, stderr tail)."""
     full = _argv(argv)
     try:
-        code, tail = process.passthrough(full, env=launch.tool_environ(env))
+        code, tail = process.passthrough(full, env=dict(env) if env else None)
     except OSError as exc:
         raise CannotStart(f"cannot run docker: {exc.strerror}", [INSTALL_HINT]) from None
     text = tail.decode("utf-8", "replace")

@@ -1,8 +1,10 @@
 """The container executor: run a task in its component's Docker Compose service.
 
-    <compose> exec [-T] [-e K=V ...] [-w WORKDIR] SERVICE sh -c LAUNCHER emb SCRIPT [ARG...]
+    <compose> exec [-T] [-e K ...] [-w WORKDIR] SERVICE sh -c LAUNCHER emb SCRIPT [ARG...]
 
 (emb.executors.script: errexit, bash when the image has it, decided in the container.)
+The task's vars reach the container through `-e K` with the value in
+compose's own environment (Command.env), never on the command line.
 
 Checks before running, without a docker call in the usual case: the CLI is
 installed, a compose file applies, and the component is a service (the
@@ -18,6 +20,7 @@ an unreachable daemon.
 
 from __future__ import annotations
 
+from emb import launch
 from emb.docker import compose
 from emb.docker.engine import is_daemon_refusal
 from emb.errors import EmbError, UsageError
@@ -47,16 +50,26 @@ class ContainerExecutor:
         argv = [*base, "exec"]
         if not tty:
             argv.append("-T")
+        env = {}
         for name, value in task.vars.items():
-            # One argv item each: the value reaches the container byte for byte.
-            argv += ["-e", f"{name}={value}"]
+            if name in launch.TOOL_VARIABLES:
+                # compose's own PATH/DOCKER_* stay emb's (they choose its helpers): these
+                # names, never secrets by nature, go on the command line.
+                argv += ["-e", f"{name}={value}"]
+            else:
+                # `-e NAME` alone: compose takes the value from its environment, so it
+                # is not on a command line every local user can read (ps, /proc).
+                argv += ["-e", name]
+                env[name] = str(value)
         if task.workdir:
             argv += ["-w", task.workdir]
         argv += [service, *script_argv(task.script or ":", self.ctx.task_args(task))]
         return Command(
             argv=tuple(argv),
+            env=env,
             cwd=self.ctx.monorepo.root,
             tty=tty,
+            tool=True,
             where=f"compose service {service}",
             details={"executor": "container", "service": service, "compose": " ".join(base)},
         )
@@ -78,7 +91,8 @@ class ContainerExecutor:
         tty = self.ctx.use_tty(True)
         # Without a terminal (a pipe, CI) the shell still runs, reading stdin (-T).
         argv = [*compose.compose_argv(), "exec", *([] if tty else ["-T"]), component.name, shell or "sh"]
-        return Command(argv=tuple(argv), cwd=monorepo.root, tty=tty, where=f"compose service {component.name}")
+        return Command(argv=tuple(argv), cwd=monorepo.root, tty=tty, where=f"compose service {component.name}",
+                       tool=True)
 
 
 def explain_refusal(stderr_tail: str | bytes, service: str) -> EmbError | None:

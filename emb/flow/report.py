@@ -3,7 +3,6 @@ terminal, or JSON Lines with --json) and the --dry-run plan (text or JSON)."""
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 import sys
@@ -11,16 +10,33 @@ import time
 
 from emb.errors import EmbError
 from emb.flow.confirm import expanded
-from emb.output import note, style
+from emb import redact
+from emb.output import has_controls, json_text, note, printable, style
 from emb.process.command import Command, RunResult
 
 
 def command_line(cmd: Command) -> str:
-    """The runnable line for a Command: `env K=V ... ARGV` when it adds environment variables."""
-    if not cmd.env:
-        return cmd.shell_line()
-    assignments = " ".join(f"{shlex.quote(k)}={shlex.quote(v)}" for k, v in cmd.env.items())
-    return f"env {assignments} {cmd.shell_line()}"
+    """The runnable line for a Command: `env K=V ... ARGV` when it adds environment variables.
+
+    Exact and runnable, with two exceptions for safety: known secret values are
+    *** (emb.redact), and an argument holding control characters is written
+    in bash's $'...' form (`$'\x1b]52;...'`), so printing it cannot drive the terminal."""
+    # Masked before quoting: a secret holding a quote would not be found in the quoted form.
+    line = " ".join(quote(redact.mask(a)) for a in cmd.argv)
+    if cmd.env:
+        assignments = " ".join(f"{quote(k)}={quote(redact.mask(v))}" for k, v in cmd.env.items())
+        line = f"env {assignments} {line}"
+    return line
+
+
+def quote(arg: str) -> str:
+    """shlex.quote, or $'...' (ANSI-C quoting) when `arg` holds control characters other than \n and \t."""
+    if not has_controls(arg):
+        return shlex.quote(arg)
+    # \xNN per UTF-8 byte: bash rebuilds the same bytes (a C1 control is two of them).
+    body = "".join("".join(f"\\x{b:02x}" for b in c.encode()) if has_controls(c) else "\\\\" if c == "\\" else "\\'" if c == "'" else
+                   "\\n" if c == "\n" else c for c in arg)
+    return f"$'{body}'"
 
 
 def plan_item(task, executor: str | None, cmd: Command | None) -> dict:
@@ -29,8 +45,8 @@ def plan_item(task, executor: str | None, cmd: Command | None) -> dict:
         item.update(argv=None, env={}, cwd=None, tty=False, where="", details={}, command=None)
     else:
         item.update(
-            argv=list(cmd.argv),
-            env=dict(cmd.env),
+            argv=redact.mask_data(list(cmd.argv)),
+            env=redact.mask_data(dict(cmd.env)),
             cwd=None if cmd.cwd is None else str(cmd.cwd),
             tty=cmd.tty,
             where=cmd.where,
@@ -59,7 +75,7 @@ def plan_text(item: dict, number: int, total: int) -> str:
     if item["confirm"]:
         lines.append(f"# asks first: {item['confirm']['message']} (type '{item['confirm']['expect']}')")
     lines.append(item["command"])
-    return "\n".join(lines)
+    return printable("\n".join(lines))  # where/details/confirm come from configuration
 
 
 class Reporter:
@@ -72,7 +88,8 @@ class Reporter:
     def _emit(self, event: dict, text: str, always: bool = False) -> None:
         if self.quiet and not always:
             return
-        note(json.dumps(event) if self.as_json else text)
+        # JSON Lines: strict, masked (a start event carries the argv); text: note() masks and escapes.
+        note(json_text(event) if self.as_json else text)
 
     def start(self, task, executor: str, cmd: Command) -> None:
         where = f", {cmd.where}" if cmd.where else ""
@@ -109,7 +126,7 @@ class Reporter:
 
 
 def report_error(err: EmbError) -> None:
-    note(json.dumps({"event": "error", "message": err.message, "hints": list(err.hints), "exit_code": err.exit_code}))
+    note(json_text({"event": "error", "message": err.message, "hints": list(err.hints), "exit_code": err.exit_code}))
 
 
 def duration_text(seconds: float) -> str:

@@ -11,8 +11,9 @@ import os
 
 import click
 
-from emb import executors, planner, process
+from emb import executors, planner, process, redact
 from emb import resources as res
+from emb.config.secrets import secrets_of
 from emb.config.values import resolve_task
 from emb.docker import compose
 from emb.executors.choice import choose_executor, choose_for_pre_task
@@ -83,6 +84,8 @@ class RunFlow:
         steps = choose_executors(monorepo, tasks, requested, self.o.executor)
         # Values are expanded now, for the tasks of this run only (SPEC §1: lazily): an
         # unset variable stops the run before anything ran.
+        if self.o.dry_run:  # shows *** for every secret, reads none (emb secrets validate does)
+            secrets_of(monorepo).masked = True
         for step in steps:
             step.task = resolve_task(monorepo, step.task)
         if self.o.dry_run:
@@ -139,6 +142,8 @@ class RunFlow:
             spent = result.duration
             result = process.run(retry, log_path=log_path)
             result = result._replace(duration=spent + result.duration)
+        # A secret the task printed is not kept in its log (.emb/ never holds one).
+        redact.mask_file(log_path)
         self.report.end(task, result)
         return result.exit_code
 

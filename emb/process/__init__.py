@@ -16,22 +16,35 @@ The values (Command, RunResult, Captured) are in `command.py`, a leaf.
 
 from __future__ import annotations
 
+import errno
 import os
 import subprocess
 import sys
 from collections import deque
 from pathlib import Path
 
-from emb.errors import EXIT_INTERRUPTED
-from emb.process.child import which
+from emb import launch
+from emb.errors import EXIT_INTERRUPTED, EmbError
+from emb.process.child import SignalForwarder, which
 from emb.process.command import Captured, Command, RunResult
 from emb.process.piped import run_piped
 from emb.process.streamed import Streamed
 from emb.process.tty import run_tty
 
-__all__ = ["Captured", "Command", "RunResult", "Streamed", "capture", "passthrough", "run", "which"]
+__all__ = ["Captured", "Command", "RunResult", "STOPPED_CODES", "Streamed", "Stopped", "capture", "passthrough", "run", "which"]
+
+
+class Stopped(EmbError):
+    """emb got SIGTERM/SIGHUP during a lookup: the tool was ended too; exit 128+N."""
+
+    def __init__(self, signum: int):
+        import signal
+
+        super().__init__(f"stopped by {signal.Signals(signum).name}", exit_code=128 + signum)
 
 LOOKUP_TIMEOUT = 120.0  # seconds a lookup may take before emb gives up on it
+# What passthrough returns when emb was interrupted (Ctrl+C, SIGTERM, SIGHUP): not the tool's failure.
+STOPPED_CODES = frozenset({EXIT_INTERRUPTED, 128 + 15, 128 + 1})
 
 
 def run(cmd: Command, *, log_path: Path, quiet: bool = False) -> RunResult:
@@ -49,17 +62,38 @@ def capture(argv, *, timeout: float = LOOKUP_TIMEOUT, cwd: Path | None = None,
             env: dict[str, str] | None = None, input: bytes | None = None) -> Captured:
     """Run a lookup with stdin closed (or fed `input`, e.g. a password for
     `--password-stdin`) and its output captured. Never raises for the tool's
-    exit code, a missing program, or a timeout: they are results."""
+    exit code, a missing program, or a timeout: they are results.
+
+    The tool runs with `launch.tool_environ(env)` (PATH, DOCKER_*, KUBECONFIG
+    as emb was started with). SIGTERM/SIGHUP to emb meanwhile end the tool
+    too, then raise Stopped (exit 128+N): no lookup outlives emb."""
     argv = tuple(argv)
-    stdin = {} if input is not None else {"stdin": subprocess.DEVNULL}
-    try:
-        done = subprocess.run(argv, cwd=cwd, env=env, input=input, **stdin,
-                              capture_output=True, timeout=timeout)
-    except OSError as exc:  # not found, not executable: the caller words it
-        return Captured(argv, -1, start_errno=exc.errno)
-    except subprocess.TimeoutExpired as exc:
-        return Captured(argv, -1, exc.stdout or b"", exc.stderr or b"", timed_out=True)
-    return Captured(argv, done.returncode, done.stdout, done.stderr)
+    forwarder = SignalForwarder()
+    with forwarder.installed():
+        try:
+            proc = subprocess.Popen(argv, cwd=cwd, env=launch.tool_environ(env),
+                                    stdin=subprocess.DEVNULL if input is None else subprocess.PIPE,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        except OSError as exc:  # not found, not executable: the caller words it
+            return Captured(argv, -1, start_errno=exc.errno)
+        except ValueError:  # a NUL byte in an argument
+            return Captured(argv, -1, start_errno=errno.EINVAL)
+        forwarder.attach(proc)
+        with proc:
+            try:
+                out, err = proc.communicate(input=input, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, err = proc.communicate()
+                if forwarder.signum is None:
+                    return Captured(argv, -1, out or b"", err or b"", timed_out=True)
+            except BaseException:
+                proc.kill()  # Ctrl+C (KeyboardInterrupt): never leave the tool behind
+                proc.wait()
+                raise
+    if forwarder.signum is not None:
+        raise Stopped(forwarder.signum)
+    return Captured(argv, proc.returncode, out, err)
 
 
 def passthrough(argv: list[str], *, cwd: Path | None = None, stdin=None,
@@ -70,21 +104,39 @@ def passthrough(argv: list[str], *, cwd: Path | None = None, stdin=None,
     emb's one-line error. Not logged: these are not task runs.
 
     Returns (exit code, stderr tail); EXIT_INTERRUPTED after Ctrl+C (the tool,
-    in emb's process group, got the SIGINT too; it is ended and reaped).
+    in emb's process group, got the SIGINT too; it is ended and reaped);
+    128+N after SIGTERM/SIGHUP sent to emb (passed on to the tool, which is
+    waited for). The tool runs with `launch.tool_environ(env)`.
     OSError from starting the tool propagates for the caller to explain.
     """
-    proc = subprocess.Popen(argv, cwd=cwd, stdin=stdin, env=env, stderr=subprocess.PIPE)
-    tail: deque[bytes] = deque(maxlen=20)
-    try:
-        for line in proc.stderr:
-            sys.stderr.buffer.write(line)
-            sys.stderr.flush()
-            tail.append(line)
-        code = proc.wait()
-    except KeyboardInterrupt:
-        proc.terminate()
-        proc.wait()
-        code = EXIT_INTERRUPTED
-    finally:
-        proc.stderr.close()
+    forwarder = SignalForwarder()
+    with forwarder.installed():
+        proc = subprocess.Popen(argv, cwd=cwd, stdin=stdin, stderr=subprocess.PIPE, env=launch.tool_environ(env))
+        forwarder.attach(proc)
+        tail: deque[bytes] = deque(maxlen=20)
+        try:
+            for line in proc.stderr:
+                tail.append(line)
+                _copy_to_stderr(line)
+            code = proc.wait()
+        except KeyboardInterrupt:
+            proc.terminate()
+            proc.wait()
+            code = EXIT_INTERRUPTED
+        finally:
+            proc.stderr.close()
+    if forwarder.signum is not None:
+        return 128 + forwarder.signum, b"".join(tail)
     return code, b"".join(tail)
+
+
+def _copy_to_stderr(line: bytes) -> None:
+    """A tool's stderr line to emb's; a closed or gone stderr is not a reason to stop the tool."""
+    stream = sys.stderr
+    if stream is None:
+        return
+    try:
+        stream.buffer.write(line)
+        stream.flush()
+    except (OSError, ValueError, AttributeError):
+        pass

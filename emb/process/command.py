@@ -27,6 +27,9 @@ class Command(NamedTuple):
     tty: bool = False  # run under a pseudo-terminal (pexpect)
     where: str = ""  # human description of the target ("pod api-7f9c (staging)")
     details: Mapping[str, str] = _EMPTY  # resolved target facts for --dry-run/--json
+    # One of emb's tools (docker, compose, kubectl): PATH and the tool variables come
+    # from the environment emb was started in, never the repository's (emb.launch).
+    tool: bool = False
 
     def shell_line(self) -> str:
         """The argv shell-quoted, as `--dry-run` prints it."""
@@ -39,6 +42,7 @@ class RunResult(NamedTuple):
     log_path: Path
     stderr_tail: bytes = b""  # last bytes of the child's stderr (of the terminal output under a TTY)
     interrupted: bool = False  # emb received SIGINT/SIGTERM/SIGHUP and stopped the child
+    log_complete: bool = True  # False: writing the log failed (full disk...); the output itself was not cut
 
 
 class Captured(NamedTuple):

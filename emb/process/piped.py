@@ -47,7 +47,7 @@ from pathlib import Path
 from emb.process.child import (BUFFER_SIZE, FORWARDED, child_environment, exit_code_of, keep_tail,
                                spawn_error, write_all)
 from emb.process.command import Command, RunResult
-from emb.process.logs import open_log
+from emb.process.logs import LogSink, open_log
 
 GRACE_TERM = 2.0  # seconds between the forwarded SIGINT and SIGTERM
 GRACE_KILL = 3.0  # seconds between SIGTERM and SIGKILL
@@ -62,7 +62,7 @@ BULK_WAIT = 0.0005  # long enough to batch small writes, short enough not to sta
 def run_piped(cmd: Command, *, log_path: Path, quiet: bool) -> RunResult:
     log_fd = open_log(log_path)
     started = time.monotonic()
-    pump = _Pump(log_fd, quiet)
+    pump = _Pump(LogSink(log_fd, log_path), quiet)
     try:
         # Signal handlers first: a Ctrl+C right after the child starts must be
         # forwarded to it, not end emb with the child still running.
@@ -76,7 +76,7 @@ def run_piped(cmd: Command, *, log_path: Path, quiet: bool) -> RunResult:
                     stderr=subprocess.PIPE,
                     start_new_session=True,
                 )
-            except OSError as err:
+            except (OSError, ValueError) as err:
                 raise spawn_error(cmd, err) from None
             code = pump.run(proc)
         return RunResult(
@@ -85,6 +85,7 @@ def run_piped(cmd: Command, *, log_path: Path, quiet: bool) -> RunResult:
             log_path=log_path,
             stderr_tail=bytes(pump.tail),
             interrupted=pump.interrupted is not None,
+            log_complete=pump.log.error is None,
         )
     finally:
         os.close(log_fd)
@@ -93,8 +94,9 @@ def run_piped(cmd: Command, *, log_path: Path, quiet: bool) -> RunResult:
 class _Pump:
     """Copy a child's pipes to emb's stdout/stderr and the log; stop it on Ctrl+C."""
 
-    def __init__(self, log_fd: int, quiet: bool):
-        self.log_fd = log_fd
+    def __init__(self, log: LogSink, quiet: bool):
+        self.log = log
+        self.log_fd = log.fd
         self.quiet = quiet
         self.tail = bytearray()
         self.interrupted: int | None = None  # the first forwarded signal
@@ -107,8 +109,7 @@ class _Pump:
         self.streamed = 0  # bytes copied from both pipes
         self.last_read = 0
         self.splicer: _Splicer | None | bool = None  # None: not decided yet; False: not available
-        self.log_thread: _LogThread | None = None  # bulk output: the log is written by a second thread...
-        self.log_out = log_fd  # ...and this is then its pipe, where the main thread sends log bytes
+        self.log_thread: _LogThread | None = None  # bulk output: the log is written by a second thread
         self.wake_r: int | None = None
 
     # The signal handlers only record; the loop acts. The wakeup fd makes
@@ -243,7 +244,10 @@ class _Pump:
         if n == 0:
             return False
         data = self.view[:n]
-        write_all(self.log_out, data)
+        if self.log_thread is not None:
+            self.log_thread.send(data)
+        else:
+            self.log.write(data)
         if fd == self.stdout_fd:
             self.stdout_bytes += n
         elif self.target[fd] == 2:
@@ -262,20 +266,24 @@ class _Pump:
         if not sys.platform.startswith("linux") or not hasattr(os, "splice"):
             return None
         out = 1 if self.forward[self.stdout_fd] else None
-        log_thread = _LogThread(self.log_fd)
-        splicer = _Splicer.create(log_thread.w, out, self.buffer)
+        log_thread = _LogThread(self.log)
+        splicer = _Splicer.create(log_thread, out, self.buffer)
         if splicer is None:
             log_thread.close()
             return None
         self.log_thread = log_thread
-        self.log_out = log_thread.w
         if out is not None:
             _grow_pipe(1, only_fifo=True)  # larger copies into emb's own stdout pipe too
         return splicer
 
     def _drain(self, fd: int) -> None:
-        """Copy what is already in a pipe, without waiting for more."""
-        os.set_blocking(fd, False)
+        """Copy what is already in a pipe, without waiting for more.
+
+        The pipe stays blocking: only this thread reads it, so a pipe that
+        poll() calls readable has data (or is at end of file) until we read it.
+        A non-blocking pipe would make tee(2) answer EAGAIN also when the
+        *log* pipe is full, which used to read as "nothing left" and lost
+        the tail of the output whenever the log writer was behind."""
         while True:
             try:
                 if not select.select([fd], [], [], 0)[0]:
@@ -353,18 +361,18 @@ class _Splicer:
     arrival order.
     """
 
-    def __init__(self, tee, get_errno, log_w: int, out: int | None, buffer: bytearray):
+    def __init__(self, tee, get_errno, log: "_LogThread", out: int | None, buffer: bytearray):
         self.tee = tee
         self.get_errno = get_errno
-        self.log_w = log_w
+        self.log = log
         self.out = out
         self.out_splices = out is not None and _spliceable(out)
         self.view = memoryview(buffer)
 
     @classmethod
-    def create(cls, log_w: int, out: int | None, buffer: bytearray) -> "_Splicer | None":
+    def create(cls, log: "_LogThread", out: int | None, buffer: bytearray) -> "_Splicer | None":
         if out is None:
-            return cls(None, None, log_w, None, buffer)
+            return cls(None, None, log, None, buffer)
         try:
             import ctypes
 
@@ -374,21 +382,26 @@ class _Splicer:
             return None
         tee.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_size_t, ctypes.c_uint]
         tee.restype = ctypes.c_ssize_t
-        return cls(tee, ctypes.get_errno, log_w, out, buffer)
+        return cls(tee, ctypes.get_errno, log, out, buffer)
 
     def copy_once(self, fd: int) -> int:
-        """Bytes copied; 0 at end of file or when emb's reader went away."""
+        """Bytes copied; 0 at end of file or when emb's reader went away.
+
+        Called only when `fd` is readable. The log pipe is non-blocking, so a
+        full one (the log writer is behind) answers EAGAIN: then wait for
+        room and try again. That is never the end of the output."""
         if self.out is None:
-            return _splice_some(fd, self.log_w, BUFFER_SIZE)
+            return self.log.splice_from(fd)
         while True:
-            n = self.tee(fd, self.log_w, BUFFER_SIZE, 0)
+            n = self.tee(fd, self.log.w, BUFFER_SIZE, 0)
             if n >= 0:
                 break
             err = self.get_errno()
             if err == errno.EINTR:
                 continue
-            if err == errno.EAGAIN:  # the child pipe is non-blocking (draining) and empty
-                return 0
+            if err == errno.EAGAIN:
+                self.log.wait_room()
+                continue
             raise OSError(err, os.strerror(err))
         # The n bytes are in the log now and still at the head of the child pipe.
         left = n
@@ -425,13 +438,16 @@ class _LogThread:
     reaches the log file in that order. `close()` waits until all of it is
     in the file, so the log is complete when the run returns. Signals stay
     with the main thread: it is the one that forwards them to the child.
+    `w` is non-blocking: a full pipe (the writer is behind) makes the main
+    thread wait in `wait_room`, never read as the end of the output.
     """
 
-    def __init__(self, log_fd: int):
-        self.log_fd = log_fd
+    def __init__(self, log: LogSink):
+        self.log = log
+        self.log_fd = log.fd
         self.r, self.w = os.pipe2(os.O_CLOEXEC)
         _grow_pipe(self.w)
-        self.error: OSError | None = None
+        os.set_blocking(self.w, False)
         self.thread = threading.Thread(target=self._run, name="emb-log", daemon=True)
         self.thread.start()
 
@@ -439,22 +455,45 @@ class _LogThread:
         with contextlib.suppress(AttributeError, OSError, ValueError):
             signal.pthread_sigmask(signal.SIG_BLOCK, {*FORWARDED, signal.SIGCHLD})
         try:
-            while _splice_some(self.r, self.log_fd, BUFFER_SIZE):
-                pass
+            while self.log.error is None:
+                if not _splice_some(self.r, self.log_fd, BUFFER_SIZE):
+                    return
         except OSError as err:
-            self.error = err
-            # Keep emptying the pipe, or the main thread would block on it forever.
-            with contextlib.suppress(OSError):
-                while os.read(self.r, BUFFER_SIZE):
-                    pass
+            self.log.failed(err)
+        # The log failed (now or before): keep emptying the pipe, or the main
+        # thread would wait for room forever.
+        with contextlib.suppress(OSError):
+            while os.read(self.r, BUFFER_SIZE):
+                pass
+
+    def wait_room(self) -> None:
+        """Block until the log pipe can take more (the writer made room)."""
+        select.select([], [self.w], [])
+
+    def send(self, data) -> None:
+        """Bytes the main thread read itself (stderr) into the log pipe, in order."""
+        view = memoryview(data)
+        while view:
+            try:
+                view = view[os.write(self.w, view):]
+            except BlockingIOError:
+                self.wait_room()
+
+    def splice_from(self, fd: int) -> int:
+        """Move up to a buffer's worth from a readable child pipe into the log pipe."""
+        while True:
+            try:
+                return os.splice(fd, self.w, BUFFER_SIZE)
+            except InterruptedError:
+                continue
+            except BlockingIOError:
+                self.wait_room()
 
     def close(self) -> None:
-        """Wait until everything written so far is in the log; raise a write error."""
+        """Wait until everything written so far is in the log (or the log failed)."""
         os.close(self.w)
         self.thread.join()
         os.close(self.r)
-        if self.error is not None:
-            raise self.error
 
 
 def _splice_some(src: int, dst: int, count: int) -> int:

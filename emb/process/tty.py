@@ -12,7 +12,7 @@ from pathlib import Path
 
 from emb.process.child import BUFFER_SIZE, FORWARDED, child_environment, keep_tail, spawn_error, write_all
 from emb.process.command import Command, RunResult
-from emb.process.logs import open_log
+from emb.process.logs import LogSink, open_log
 
 
 def _terminal_size() -> tuple[int, int]:
@@ -29,11 +29,12 @@ def run_tty(cmd: Command, *, log_path: Path, quiet: bool) -> RunResult:
     import pexpect  # only interactive runs pay for it
 
     log_fd = open_log(log_path)
+    log = LogSink(log_fd, log_path)
     started = time.monotonic()
     tail = bytearray()
 
     def keep(data: bytes) -> bytes:
-        write_all(log_fd, data)
+        log.write(data)
         keep_tail(tail, data)
         return b"" if quiet else data
 
@@ -89,6 +90,7 @@ def run_tty(cmd: Command, *, log_path: Path, quiet: bool) -> RunResult:
             log_path=log_path,
             stderr_tail=bytes(tail),
             interrupted=interrupted is not None,
+            log_complete=log.error is None,
         )
     finally:
         for sig, handler in saved.items():

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "emb"
-ERROR_CALLS = {"ConfigError", "UsageError", "CannotStart", "EmbError",
+ERROR_CALLS = {"ConfigError", "UsageError", "CannotStart", "EmbError", "SecretError",
                "error", "config_error", "emb_error"}
 MIN_KEY = 8  # shorter literal pieces ("task ", " failed") say nothing on their own
 

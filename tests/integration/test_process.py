@@ -358,9 +358,17 @@ def test_flavors_log_apart(tmp_path):
     assert path.parent == tmp_path / ".emb" / "staging" / "logs" / "tasks" / "lint"
 
 
-@pytest.mark.parametrize("task_id,name", [("api:migrate", "api__migrate"), ("lint", "lint"), ("a b/c", "a_b_c"), ("..", "_..")])
+@pytest.mark.parametrize("task_id,name", [("api:migrate", "api__migrate"), ("lint", "lint"), ("my_task", "my_task"),
+                                          ("a b/c", "a%20b%2Fc"), ("..", "%2E."), ("a__b", "a%5F%5Fb"),
+                                          ("a:_b", "a__%5Fb")])
 def test_task_ids_become_safe_file_names(task_id, name):
     assert logs.sanitize_task_id(task_id) == name
+
+
+def test_two_task_ids_never_share_a_log_folder():
+    ids = ["a:b", "a__b", "a_:b", "a:_b", "a___b", "a::b", "a_b", "a%5Fb", "a.b", ".a", "%2Ea"]
+    names = [logs.sanitize_task_id(i) for i in ids]
+    assert len(set(names)) == len(ids), names
 
 
 def test_old_runs_are_pruned(tmp_path):

@@ -31,6 +31,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds new pods stay Pending (makes rollouts observable)")
     parser.add_argument("--termination-delay", type=float, default=0.0,
                         help="seconds deleted pods stay Terminating")
+    parser.add_argument("--latency", type=float, default=0.0, metavar="MS",
+                        help="milliseconds added to every request and to exec stream set-up (cloud round trips)")
+    parser.add_argument("--exec-idle-timeout", type=float, default=0.0, metavar="S",
+                        help="cut exec connections idle (no bytes either way) for S seconds, like a load balancer")
     args = parser.parse_args(argv)
 
     from .simulator import KubeSim
@@ -46,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
             sim.load_manifests(path)
         for handle in (sim, sim.second):
             handle.set_delays(pod_start=args.pod_start_delay, termination=args.termination_delay)
+        sim.set_latency(args.latency)
+        sim.set_exec_idle_timeout(args.exec_idle_timeout)
         kubeconfig = sim.kubeconfig
         if args.kubeconfig is not None:
             args.kubeconfig.parent.mkdir(parents=True, exist_ok=True)
@@ -54,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
             kubeconfig = args.kubeconfig
         print(f"kubeconfig: {kubeconfig.resolve()}")
         print(f"url: {sim.url}")
-        print(f"contexts: sim (current), sim-readonly, sim-badtoken, sim-2 ({sim.url_for('sim-2')})")
+        print(f"contexts: sim (current), sim-readonly, sim-badtoken, sim-ns (namespace shop), "
+              f"sim-exec (credential plugin), sim-2 ({sim.url_for('sim-2')})")
         sys.stdout.flush()
 
         done = threading.Event()

@@ -10,13 +10,23 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import controller, objects
+from . import controller, kubelet, objects
 from .manifests import TERMINATING_ANNOTATION
 from .resources import BY_PLURAL, Resource
 from .status import ApiError, already_exists, bad_request, not_found
 from .store import Cluster
 
 KIND_TO_PLURAL = {r.kind: r.plural for r in BY_PLURAL.values()}
+WORKLOADS = ("deployments", "replicasets", "statefulsets", "daemonsets")
+
+
+def _fill_replicaset(body: dict) -> None:
+    body["metadata"].setdefault("generation", 1)
+    body.setdefault("status", {"replicas": 0})
+
+
+FILL_DEFAULTS = {"deployments": objects.fill_deployment_defaults, "replicasets": _fill_replicaset,
+                 "statefulsets": objects.fill_statefulset_defaults, "daemonsets": objects.fill_daemonset_defaults}
 
 
 def resource_for_kind(kind: str) -> Resource:
@@ -84,22 +94,23 @@ def create(cluster: Cluster, resource: Resource, namespace: str | None, body: di
         meta.update({k: fresh[k] for k in ("uid", "creationTimestamp")})
         if namespace is not None:
             meta["namespace"] = namespace
-        if resource.plural == "deployments":
-            objects.fill_deployment_defaults(body)
-            _check_selector(body)
+        if resource.plural in WORKLOADS:
+            FILL_DEFAULTS[resource.plural](body)
+            if resource.plural != "replicasets":
+                _check_selector(body)
             if dry_run:
                 return body
-            cluster.put("deployments", body)
-            controller.reconcile_deployment(cluster, body)
-            return copy.deepcopy(cluster.raw("deployments", namespace, name))
-        if resource.plural == "replicasets":
-            meta.setdefault("generation", 1)
-            body.setdefault("status", {"replicas": 0})
+            cluster.put(resource.plural, body)
+            controller.sync(cluster, resource.plural, namespace, name)
+            return copy.deepcopy(cluster.raw(resource.plural, namespace, name))
+        if resource.plural == "nodes":
+            obj = objects.generic(body, None)
+            obj.setdefault("status", objects.node(name)["status"])
             if dry_run:
-                return body
-            cluster.put("replicasets", body)
-            controller.reconcile_replicaset(cluster, body)
-            return copy.deepcopy(body)
+                return obj
+            cluster.put("nodes", obj)
+            controller.nodes_changed(cluster)
+            return copy.deepcopy(obj)
         obj = objects.generic(body, namespace)
         return obj if dry_run else copy.deepcopy(cluster.put(resource.plural, obj))
 
@@ -110,7 +121,7 @@ def _check_selector(dep: dict) -> None:
     labels = dep["spec"]["template"].get("metadata", {}).get("labels") or {}
     if not labels_match(selector_from_spec(dep["spec"].get("selector")), labels):
         raise ApiError(422, "Invalid",
-                       f'Deployment.apps "{dep["metadata"]["name"]}" is invalid: spec.template.metadata.labels: '
+                       f'{dep.get("kind", "Deployment")}.apps "{dep["metadata"]["name"]}" is invalid: spec.template.metadata.labels: '
                        f"Invalid value: {labels}: `selector` does not match template `labels`")
 
 
@@ -131,30 +142,61 @@ def replace(cluster: Cluster, resource: Resource, namespace: str | None, name: s
                 meta[key] = old["metadata"][key]
             else:
                 meta.pop(key, None)
-        if resource.plural == "deployments":
-            objects.fill_deployment_defaults(new)
-            _check_selector(new)
+        if resource.plural in WORKLOADS:
+            FILL_DEFAULTS[resource.plural](new)
+            if resource.plural != "replicasets":
+                _check_selector(new)
             new["status"] = old.get("status", {})
             if new["spec"] != old["spec"]:
                 meta["generation"] = int(old["metadata"].get("generation", 1)) + 1
             old.clear()
             old.update(new)
-            cluster.put("deployments", old)
-            controller.reconcile_deployment(cluster, old)
-            return copy.deepcopy(old)
+            cluster.put(resource.plural, old)
+            controller.sync(cluster, resource.plural, namespace or "", name)
+            return copy.deepcopy(cluster.raw(resource.plural, namespace, name) or old)
         if resource.plural == "pods":
-            # Only metadata (labels, annotations) is mutable on a running pod.
+            # Only metadata (labels, annotations) is mutable on a running pod; ephemeral
+            # containers come through their own subresource (replace_ephemeral).
             new["spec"], new["status"] = old["spec"], old["status"]
-        if resource.plural == "replicasets":
-            new["status"] = old.get("status", {})
         old.clear()
         old.update(new)
         cluster.put(resource.plural, old)
-        if resource.plural == "replicasets":
-            controller.reconcile_replicaset(cluster, old)
         if resource.plural == "pods":
             controller.on_pod_changed(cluster, old)
+        if resource.plural == "nodes":
+            controller.nodes_changed(cluster)
         return copy.deepcopy(old)
+
+
+def replace_ephemeral(cluster: Cluster, namespace: str, name: str, new: dict) -> dict:
+    """pods/NAME/ephemeralcontainers: only spec.ephemeralContainers may change, and only by
+    adding (podEphemeralContainersStrategy); a new one starts once the pod runs."""
+    with cluster.lock:
+        pod = cluster.raw("pods", namespace, name)
+        if pod is None:
+            raise not_found(BY_PLURAL["pods"], name)
+        wanted = list((new.get("spec") or {}).get("ephemeralContainers") or [])
+        current = list(pod["spec"].get("ephemeralContainers") or [])
+        names = [c.get("name") for c in wanted]
+        existing = {c["name"]: c for c in current}
+        for c in current:
+            if c["name"] not in names:
+                raise ApiError(422, "Invalid", f'Pod "{name}" is invalid: spec.ephemeralContainers: Forbidden: '
+                                               "existing ephemeral containers may not be removed")
+        taken = {c["name"] for _, c in kubelet.all_containers(pod) if c["name"] not in existing}
+        for c in wanted:
+            if c.get("name") in taken:
+                raise ApiError(422, "Invalid", f'Pod "{name}" is invalid: spec.ephemeralContainers[0].name: '
+                                               f'Duplicate value: "{c.get("name")}"')
+        pod["spec"]["ephemeralContainers"] = [existing.get(c["name"]) or objects.normalize_containers([c], c["name"])[0]
+                                              for c in wanted]
+        objects.set_pod_status(pod, phase=pod["status"].get("phase", "Pending"), ready=_all_ready_before(pod))
+        cluster.put("pods", pod)
+        return copy.deepcopy(pod)
+
+
+def _all_ready_before(pod: dict) -> bool:
+    return all(cs.get("ready") for cs in pod["status"].get("containerStatuses") or [])
 
 
 def replace_status(cluster: Cluster, resource: Resource, namespace: str | None, name: str, status: Any) -> dict:
@@ -178,17 +220,15 @@ def delete(cluster: Cluster, resource: Resource, namespace: str | None, name: st
         if resource.plural == "pods":
             result = controller.terminate_pod(cluster, namespace or "", name, grace=grace, replace=replace_pod)
             return copy.deepcopy(result or snapshot)
-        if resource.plural == "deployments":
-            controller.delete_deployment(cluster, obj)
+        if resource.plural in WORKLOADS:
+            controller.delete_workload(cluster, resource.plural, obj)
         elif resource.plural == "namespaces":
             controller.delete_namespace(cluster, name)
             snapshot.setdefault("status", {})["phase"] = "Terminating"
-        elif resource.plural == "replicasets":
-            for p in list(cluster.pods_owned_by(obj["metadata"]["uid"], namespace or "")):
-                controller.terminate_pod(cluster, namespace or "", p["metadata"]["name"], replace=False)
-            cluster.remove("replicasets", namespace, name)
         else:
             cluster.remove(resource.plural, namespace, name)
+            if resource.plural == "nodes":
+                controller.nodes_changed(cluster)
         return snapshot
 
 

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from .store import Cluster
 
 CLUSTER_PREFIX = "/clusters/"
+# The request's RequestRecord (exec streams set its status to 101 once upgraded).
+RECORD_KEY = web.RequestKey("kubesim.record", object) if hasattr(web, "RequestKey") else "kubesim.record"
 PUBLIC_PATHS = ("/version", "/healthz", "/livez", "/readyz")
 
 
@@ -92,8 +94,8 @@ def parse_request(request: web.Request, cluster: str, path: str) -> RequestInfo:
     else:
         info.verb = {"GET": "get", "POST": "create", "PUT": "update", "PATCH": "patch",
                      "DELETE": "delete"}.get(method, method.lower())
-        if info.subresource == "exec":  # WebSocket exec is a GET, but RBAC checks "create"
-            info.verb = "create"
+        # pods/exec and pods/attach keep the HTTP method's verb: the WebSocket upgrade is a
+        # GET, authorized as "get" up to 1.34 (kubernetes#78741); the SPDY one a POST, "create".
     return info
 
 
@@ -141,6 +143,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
     sim: Simulation = request.app[SIM_KEY]
     cluster_name, path = split_cluster(request.path, set(sim.clusters))
     record = sim.record(request, cluster_name, path)
+    request[RECORD_KEY] = record
     try:
         user = authenticate(sim, request)
         record.user = user
@@ -159,7 +162,7 @@ async def dispatch(sim: "Simulation", cluster: "Cluster", info: RequestInfo,
                    request: web.Request, user: str | None) -> web.StreamResponse:
     if info.resource is None:
         return discovery(info.path, request)
-    if info.subresource == "exec":
+    if info.subresource in ("exec", "attach"):
         from .execstream import handle_exec
 
         return await handle_exec(sim, cluster, info, request)
@@ -169,7 +172,7 @@ async def dispatch(sim: "Simulation", cluster: "Cluster", info: RequestInfo,
         return await handle_log(cluster, info, request)
     if info.resource.group in ("authorization.k8s.io", "authentication.k8s.io"):
         return await access_review(sim, user, info, request)
-    if info.subresource not in (None, "status", "scale"):
+    if info.subresource not in (None, "status", "scale", "ephemeralcontainers"):
         raise not_found(info.resource, info.name or "")
     return await crud(cluster, info, request)
 
@@ -308,7 +311,9 @@ async def crud(cluster: "Cluster", info: RequestInfo, request: web.Request) -> w
                 obj = actions.replace(cluster, r, ns, info.name, current)
                 return json_response(actions.scale_of(obj))
             new = apply_patch(current, request.content_type, body) if info.verb == "patch" else body
-            if info.subresource == "status":
+            if info.subresource == "ephemeralcontainers":
+                obj = actions.replace_ephemeral(cluster, ns, info.name, new)
+            elif info.subresource == "status":
                 obj = actions.replace_status(cluster, r, ns, info.name, new.get("status", current.get("status")))
             else:
                 obj = actions.replace(cluster, r, ns, info.name, new)

@@ -6,8 +6,11 @@ kubelet builds it: PATH, HOSTNAME=pod name, the KUBERNETES_SERVICE_* variables a
 container's `env` / `envFrom` (values, fieldRef, configMapKeyRef, secretKeyRef,
 $(VAR) references), nothing inherited from the test process.
 
-Each process leads its own session/process group (killed as a whole), and asks the
-kernel to SIGKILL it if the server thread that started it goes away (PDEATHSIG).
+Each process leads its own session/process group (pgid == pid, so a second exec can
+`kill -INT -PGID` it: the pod's processes share one process namespace, the host's),
+and asks the kernel to SIGKILL it if the server thread that started it goes away
+(PDEATHSIG). It is killed with its pod and when the server stops; a client that goes
+away leaves it running, as a real container runtime does.
 TTY mode runs it on a pseudo-terminal whose size follows the client's resizes.
 """
 
@@ -26,6 +29,8 @@ import struct
 import termios
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from . import kubelet
 
 if TYPE_CHECKING:
     from .store import Cluster
@@ -261,6 +266,12 @@ class PtyProcess(ContainerProcess):
 
 async def start(cluster: "Cluster", pod: dict, spec: dict, command: list[str], *, tty: bool,
                 stdin: bool, stdout: bool, stderr: bool) -> ContainerProcess:
+    """Start the command "in" the container; StartError carries the runtime's words."""
+    container = spec["name"]
+    missing = kubelet.missing_command(pod, container, command)
+    if missing:
+        raise StartError(missing)
+    windows = pod if kubelet.is_windows(pod) else None
     root = cluster.pod_dir(pod["metadata"].get("namespace", "default"), pod["metadata"]["name"])
     cwd = root / str(spec.get("workingDir") or "").lstrip("/")
     cwd.mkdir(parents=True, exist_ok=True)
@@ -287,12 +298,16 @@ async def start(cluster: "Cluster", pod: dict, spec: dict, command: list[str], *
             stderr=pipe if stderr else devnull, cwd=cwd, env=env, preexec_fn=_child_setup)
         return PipeProcess(process)
     except FileNotFoundError:
-        raise StartError(f'failed to exec in container: OCI runtime exec failed: exec failed: unable to start '
-                         f'container process: exec: "{command[0]}": executable file not found in $PATH: unknown')
+        if windows is not None:
+            raise StartError(kubelet.hcs_not_found(windows, container))
+        raise StartError(kubelet.runc_not_found(command[0]))
     except PermissionError:
-        raise StartError(f'failed to exec in container: OCI runtime exec failed: exec failed: unable to start '
-                         f'container process: exec: "{command[0]}": permission denied: unknown')
+        raise StartError(f'failed to exec in container: failed to start exec "{kubelet.new_exec_id()}": OCI runtime '
+                         f'exec failed: exec failed: unable to start container process: exec: "{command[0]}": '
+                         'permission denied: unknown')
     except OSError as exc:
         if exc.errno == errno.ENOEXEC:
-            raise StartError(f'failed to exec in container: exec format error: "{command[0]}"')
+            raise StartError(f'failed to exec in container: failed to start exec "{kubelet.new_exec_id()}": OCI '
+                             'runtime exec failed: exec failed: unable to start container process: exec format '
+                             'error: unknown')
         raise

@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from aiohttp import web
 
+from . import kubelet
 from .resources import BY_PLURAL
-from .status import bad_request, not_found
+from .status import ApiError, bad_request, not_found
 
 if TYPE_CHECKING:
     from .api import RequestInfo
@@ -30,11 +32,37 @@ def pick_container(pod: dict, requested: str | None) -> str:
     if not requested:
         if len(names) == 1:
             return names[0]
-        raise bad_request(f"a container name must be specified for pod {pod_name}, "
-                          f"choose one of: [{' '.join(names)}]")
-    if requested not in names:
+        every = " ".join(c["name"] for _, c in kubelet.all_containers(pod))
+        raise bad_request(f"a container name must be specified for pod {pod_name}, choose one of: [{every}]")
+    if kubelet.find_container(pod, requested) is None:
         raise bad_request(f"container {requested} is not valid for pod {pod_name}")
     return requested
+
+
+def _kubelet_query(query) -> str:
+    """The params LogLocation passes on to the kubelet (url.Values.Encode sorts them)."""
+    keys = ("follow", "limitBytes", "previous", "sinceSeconds", "sinceTime", "tailLines", "timestamps")
+    return urlencode([(k, query[k]) for k in keys if k in query and query[k] not in ("", "false")])
+
+
+def _check_kubelet_view(cluster: "Cluster", pod: dict, container: str, query) -> None:
+    """pkg/kubelet/kubelet_pods.go validateContainerLogStatus, and the dial to the kubelet."""
+    name, ns = pod["metadata"]["name"], pod["metadata"]["namespace"]
+    dial = kubelet.kubelet_dial_error(cluster, pod)
+    if dial:
+        # The API server's LocationStreamer: client.Do fails; Go's url.Error, reason unknown.
+        url = kubelet.kubelet_url(cluster, pod, f"/containerLogs/{ns}/{name}/{container}", _kubelet_query(query))
+        raise ApiError(500, "", f'Get "{url}": {dial}')
+    cs = kubelet.container_status(pod, container) or {}
+    state, last = cs.get("state") or {}, (cs.get("lastState") or {}).get("terminated")
+    if query.get("previous", "").lower() == "true":
+        if not last:
+            raise bad_request(f'previous terminated container "{container}" in pod "{name}" not found')
+        return
+    if "running" in state or "terminated" in state or last:
+        return
+    reason = (state.get("waiting") or {}).get("reason") or "ContainerCreating"
+    raise bad_request(f'container "{container}" in pod "{name}" is waiting to start: {reason}')
 
 
 def _format(lines: list["LogLine"], timestamps: bool) -> bytes:
@@ -59,10 +87,10 @@ async def handle_log(cluster: "Cluster", info: "RequestInfo", request: web.Reque
     if pod is None:
         raise not_found(BY_PLURAL["pods"], info.name)
     container = pick_container(pod, q.get("container"))
-    if q.get("previous", "").lower() == "true":
-        raise bad_request(f'previous terminated container "{container}" in pod "{info.name}" not found')
-    if pod["status"].get("phase") == "Pending":
-        raise bad_request(f'container "{container}" in pod "{info.name}" is waiting to start: ContainerCreating')
+    if not pod["spec"].get("nodeName"):
+        # LogLocation: "If pod has not been assigned a host, return an empty location"
+        return web.Response(body=b"", content_type="text/plain", charset="utf-8")
+    _check_kubelet_view(cluster, pod, container, q)
     timestamps = q.get("timestamps", "").lower() == "true"
     limit = int(q["limitBytes"]) if "limitBytes" in q else None
     follow = q.get("follow", "").lower() == "true"

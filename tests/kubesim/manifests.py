@@ -1,10 +1,12 @@
-"""Load Kubernetes YAML manifests (Namespace, Deployment, Pod, Service, ConfigMap, ...).
+"""Load Kubernetes YAML manifests (Namespace, Deployment, StatefulSet, DaemonSet, Pod, Service, ...).
 
 Files are read in name order, documents may be multi-document YAML or `kind: List`.
 Namespaces are created first and missing namespaces are made on the fly, so the
-order of files does not matter. Two simulator-only annotations on a Pod (or a
-Deployment's pod template) shape the pods: `kubesim.emb.dev/ready: "false"` makes
-them NotReady, `kubesim.emb.dev/terminating: "true"` gives them a deletionTimestamp.
+order of files does not matter. Simulator-only annotations on a Pod (or a workload's
+pod template) shape the pods: `kubesim.emb.dev/ready: "false"` makes them NotReady,
+`kubesim.emb.dev/terminating: "true"` gives them a deletionTimestamp; the others
+(no shell, crash loop, unscheduled, unreachable kubelet, Windows, ...) are listed in
+kubelet.py and README.md.
 """
 
 from __future__ import annotations

@@ -129,94 +129,41 @@ def normalize_containers(containers: Iterable[Mapping[str, Any]] | None, default
 def pod_spec(spec: Mapping[str, Any] | None, default_name: str) -> dict:
     spec = copy.deepcopy(dict(spec or {}))
     spec["containers"] = normalize_containers(spec.get("containers"), default_name)
+    if spec.get("initContainers"):
+        spec["initContainers"] = normalize_containers(spec["initContainers"], f"{default_name}-init")
     spec.setdefault("restartPolicy", "Always")
     spec.setdefault("terminationGracePeriodSeconds", 30)
     spec.setdefault("dnsPolicy", "ClusterFirst")
     spec.setdefault("serviceAccountName", "default")
     spec.setdefault("schedulerName", "default-scheduler")
     spec.setdefault("securityContext", {})
-    spec["nodeName"] = spec.get("nodeName") or NODE_NAME
-    return spec
+    return spec  # no nodeName: the scheduler (kubelet.schedule) picks one
 
 
 def pod(namespace_name: str, name: str, *, labels=None, annotations=None, spec=None,
         created: str | None = None, owner: Mapping[str, Any] | None = None,
         ready: bool = True, phase: str = "Running", generate_name: str | None = None) -> dict:
+    """A new pod, not yet scheduled: controller.start_pod / place_pod give it a node
+    and a status (ready/phase are kept for them in the pod's initial status)."""
     meta = base_metadata(name, namespace_name, labels=labels, annotations=annotations, created=created)
     if generate_name:
         meta["generateName"] = generate_name
     if owner is not None:
         meta["ownerReferences"] = [owner_reference(owner)]
-    obj = {
+    return {
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": meta,
         "spec": pod_spec(spec, name),
-        "status": {},
+        "status": {"phase": "Pending", "qosClass": "BestEffort"},
     }
-    set_pod_status(obj, phase=phase, ready=ready)
-    return obj
-
-
-def _pod_ip(name: str) -> str:
-    digest = hashlib.sha256(name.encode()).digest()
-    return f"10.244.{digest[0]}.{digest[1] % 250 + 2}"
 
 
 def set_pod_status(obj: dict, *, phase: str, ready: bool) -> None:
     """Recompute a pod's status for a phase and readiness, keeping restart counts."""
-    meta, spec = obj["metadata"], obj["spec"]
-    started = meta["creationTimestamp"]
-    old = {c["name"]: c for c in obj.get("status", {}).get("containerStatuses", [])}
-    running = phase == "Running"
+    from .kubelet import compute_status
 
-    def cond(kind: str, ok: bool) -> dict:
-        return {"type": kind, "status": "True" if ok else "False",
-                "lastProbeTime": None, "lastTransitionTime": started}
-
-    statuses = []
-    for c in spec["containers"]:
-        prev = old.get(c["name"], {})
-        status = {
-            "name": c["name"],
-            "image": c["image"],
-            "imageID": f"{c['image']}@sha256:{hashlib.sha256(c['image'].encode()).hexdigest()}",
-            "containerID": prev.get("containerID")
-            or f"containerd://{hashlib.sha256((meta['uid'] + c['name']).encode()).hexdigest()}",
-            "ready": running and ready,
-            "started": running,
-            "restartCount": prev.get("restartCount", 0),
-        }
-        if running:
-            status["state"] = {"running": {"startedAt": started}}
-        elif phase == "Pending":
-            status["state"] = {"waiting": {"reason": "ContainerCreating"}}
-            status.pop("containerID")
-        else:
-            code = 0 if phase == "Succeeded" else 1
-            status["state"] = {"terminated": {
-                "exitCode": code, "reason": "Completed" if code == 0 else "Error",
-                "startedAt": started, "finishedAt": timestamp(),
-                "containerID": status["containerID"]}}
-        statuses.append(status)
-
-    obj["status"] = {
-        "phase": phase,
-        "conditions": [
-            cond("PodReadyToStartContainers", running),
-            cond("Initialized", True),
-            cond("Ready", running and ready),
-            cond("ContainersReady", running and ready),
-            cond("PodScheduled", True),
-        ],
-        "hostIP": "10.0.0.10",
-        "hostIPs": [{"ip": "10.0.0.10"}],
-        "podIP": _pod_ip(meta["name"]),
-        "podIPs": [{"ip": _pod_ip(meta["name"])}],
-        "startTime": started,
-        "containerStatuses": statuses,
-        "qosClass": "BestEffort",
-    }
+    obj["status"] = compute_status(obj, phase=phase, ready=ready)
 
 
 def pod_is_ready(obj: Mapping[str, Any]) -> bool:
@@ -266,6 +213,55 @@ def fill_deployment_defaults(obj: dict) -> None:
     template["spec"].pop("nodeName", None)
     obj["metadata"].setdefault("generation", 1)
     obj.setdefault("status", {})
+
+
+def _fill_template(obj: dict) -> None:
+    template = obj["spec"].setdefault("template", {})
+    template.setdefault("metadata", {})
+    template["spec"] = pod_spec(template.get("spec"), obj["metadata"]["name"])
+    obj["metadata"].setdefault("generation", 1)
+    obj.setdefault("status", {})
+
+
+def fill_statefulset_defaults(obj: dict) -> None:
+    """apps/v1 SetDefaults_StatefulSet: OrderedReady, RollingUpdate with partition 0."""
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("replicas", 1)
+    spec.setdefault("podManagementPolicy", "OrderedReady")
+    spec.setdefault("revisionHistoryLimit", 10)
+    strategy = spec.setdefault("updateStrategy", {"type": "RollingUpdate"})
+    strategy.setdefault("type", "RollingUpdate")
+    if strategy["type"] == "RollingUpdate":
+        strategy.setdefault("rollingUpdate", {}).setdefault("partition", 0)
+    spec.setdefault("persistentVolumeClaimRetentionPolicy", {"whenDeleted": "Retain", "whenScaled": "Retain"})
+    _fill_template(obj)
+
+
+def fill_daemonset_defaults(obj: dict) -> None:
+    """apps/v1 SetDefaults_DaemonSet: RollingUpdate, maxUnavailable 1, maxSurge 0."""
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("revisionHistoryLimit", 10)
+    strategy = spec.setdefault("updateStrategy", {"type": "RollingUpdate"})
+    strategy.setdefault("type", "RollingUpdate")
+    if strategy["type"] == "RollingUpdate":
+        rolling = strategy.setdefault("rollingUpdate", {})
+        rolling.setdefault("maxUnavailable", 1)
+        rolling.setdefault("maxSurge", 0)
+    _fill_template(obj)
+
+
+def workload(kind: str, namespace_name: str, name: str, *, replicas: int | None = None, template_labels=None,
+             containers=None, template_annotations=None, selector=None, annotations=None, labels=None,
+             spec: Mapping[str, Any] | None = None) -> dict:
+    """A StatefulSet or DaemonSet manifest (like deployment() for Deployments)."""
+    obj = deployment(namespace_name, name, replicas=replicas or 1, template_labels=template_labels,
+                     containers=containers, template_annotations=template_annotations, selector=selector,
+                     annotations=annotations, labels=labels)
+    obj["kind"] = kind
+    if replicas is None or kind == "DaemonSet":
+        obj["spec"].pop("replicas")
+    obj["spec"].update(copy.deepcopy(dict(spec or {})))
+    return obj
 
 
 def replicaset(dep: Mapping[str, Any], pod_hash: str, revision: int) -> dict:

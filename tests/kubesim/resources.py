@@ -77,6 +77,8 @@ RESOURCES: tuple[Resource, ...] = (
     Resource(
         "pods", "Pod", short_names=("po",), categories=("all",),
         subresources=(
+            Subresource("attach", "PodAttachOptions", ("create", "get")),
+            Subresource("ephemeralcontainers", "Pod", ("get", "patch", "update")),
             Subresource("exec", "PodExecOptions", ("create", "get")),
             Subresource("log", "Pod", ("get",)),
             Subresource("status", "Pod", ("get", "patch", "update")),
@@ -84,6 +86,7 @@ RESOURCES: tuple[Resource, ...] = (
     ),
     Resource("services", "Service", short_names=("svc",), categories=("all",)),
     Resource("configmaps", "ConfigMap", short_names=("cm",)),
+    Resource("persistentvolumeclaims", "PersistentVolumeClaim", short_names=("pvc",)),
     Resource("secrets", "Secret"),
     Resource("events", "Event", short_names=("ev",)),
     Resource("serviceaccounts", "ServiceAccount", short_names=("sa",)),
@@ -95,6 +98,11 @@ RESOURCES: tuple[Resource, ...] = (
              categories=("all",), subresources=_scale_and_status("apps", "Deployment")),
     Resource("replicasets", "ReplicaSet", group="apps", short_names=("rs",),
              categories=("all",), subresources=_scale_and_status("apps", "ReplicaSet")),
+    Resource("statefulsets", "StatefulSet", group="apps", short_names=("sts",),
+             categories=("all",), subresources=_scale_and_status("apps", "StatefulSet")),
+    Resource("daemonsets", "DaemonSet", group="apps", short_names=("ds",), categories=("all",),
+             subresources=(Subresource("status", "DaemonSet", ("get", "patch", "update"), group="apps"),)),
+    Resource("controllerrevisions", "ControllerRevision", group="apps"),
     Resource("selfsubjectaccessreviews", "SelfSubjectAccessReview",
              group="authorization.k8s.io", namespaced=False, verbs=("create",)),
     Resource("selfsubjectrulesreviews", "SelfSubjectRulesReview",

@@ -49,6 +49,12 @@ class ExecEvent:
     pid: int | None = None
     exit_code: int | None = None
     sizes: list[tuple[int, int]] = field(default_factory=list)  # (width, height) resizes applied
+    kind: str = "exec"  # or "attach"
+    transport: str = ""  # "websocket" or "spdy"
+    protocol: str = ""  # the negotiated subprotocol, e.g. v5.channel.k8s.io
+    disconnected: bool = False  # the client went away while the process ran (it kept running)
+    idle_timeout: bool = False  # the connection was cut by the exec idle timeout
+    done: bool = False  # the process has exited (exit_code is set)
 
 
 @dataclass
@@ -70,6 +76,17 @@ class Simulation:
         self.execs: list[ExecEvent] = []  # every exec that started a process, in order
         self.sessions: set[Any] = set()  # live exec sessions (execstream.ExecSession)
         self.connections: set[Any] = set()  # live transports, cut when the server "dies"
+        self.latency = 0.0  # seconds added to every request and to exec stream set-up
+        self.exec_idle_timeout = 0.0  # seconds without a byte either way before an exec stream is cut
+        self.lingering: set[asyncio.Task] = set()  # exec processes whose client went away
+        self.main_processes: dict[tuple, Any] = {}  # containers' own processes, for attach
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def linger(self, coro) -> None:
+        """Keep a detached exec's process watched until it exits (or the server stops)."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self.lingering.add(task)
+        task.add_done_callback(self.lingering.discard)
 
     def user_for_token(self, token: str) -> auth.User | None:
         return next((u for u in self.users.values() if u.token == token), None)
@@ -92,12 +109,15 @@ class Simulation:
 
 @web.middleware
 async def track_connections(request: web.Request, handler):
-    """Remember open transports so stop() can cut them like a crashed server would."""
+    """Remember open transports so stop() can cut them like a crashed server would;
+    add the simulated network latency to every request."""
     sim: Simulation = request.app[SIM_KEY]
     transport = request.transport
     if transport is not None:
         sim.connections.add(transport)
     try:
+        if sim.latency:
+            await asyncio.sleep(sim.latency)
         return await handler(request)
     finally:
         sim.connections.discard(transport)
@@ -182,13 +202,21 @@ class ServerThread:
             self.thread.join(10)
 
     async def _shutdown(self) -> None:
-        for session in list(self.sim.sessions):
+        with self.sim.lock:
+            sessions = list(self.sim.sessions)
+        for session in sessions:
             session.kill()
+        if self.sim.lingering:  # the killed processes of gone clients: reap them before the loop ends
+            await asyncio.wait(list(self.sim.lingering), timeout=5)
         for transport in list(self.sim.connections):
             transport.abort()
         if self._runner is not None:
             await self._runner.cleanup()
-        for session in list(self.sim.sessions):
+        with self.sim.lock:
+            sessions = list(self.sim.sessions)
+        for session in sessions:
             session.kill()
+        if self.sim.lingering:
+            await asyncio.wait(list(self.sim.lingering), timeout=5)
         self.loop.call_soon(self.loop.stop)
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 from . import actions, auth, controller, manifests, objects, tls
+from .clientenv import CredentialPlugin, InCluster
 from .kubeconfig import write_kubeconfig
 from .resources import BY_PLURAL
 from .server import SECOND_CLUSTER, ExecEvent, ExecHook, RequestRecord, ServerThread, Simulation
@@ -74,27 +75,70 @@ class ClusterHandle:
             created = actions.create(self._cluster, BY_PLURAL["deployments"], namespace, dep)
             return self._pods_of(created)
 
-    def _pods_of(self, dep: dict) -> list[str]:
-        names = []
-        for rs in controller.owned_replicasets(self._cluster, self._cluster.raw(
-                "deployments", dep["metadata"]["namespace"], dep["metadata"]["name"])):
-            names += [p["metadata"]["name"] for p in self._cluster.pods_owned_by(rs["metadata"]["uid"],
-                                                                                   dep["metadata"]["namespace"])]
-        return sorted(names)
+    def _pods_of(self, obj: dict) -> list[str]:
+        ns = obj["metadata"]["namespace"]
+        owners = controller.owned_replicasets(self._cluster, obj) if obj["kind"] == "Deployment" else [obj]
+        return sorted(p["metadata"]["name"] for o in owners for p in self._cluster.pods_owned_by(o["metadata"]["uid"], ns))
 
     def deployment_pods(self, namespace: str, name: str) -> list[str]:
+        return self.workload_pods("deployments", namespace, name)
+
+    def workload_pods(self, resource: str, namespace: str, name: str) -> list[str]:
+        """Pod names (sorted) of a deployment, statefulset, daemonset or replicaset."""
         with self._cluster.lock:
-            dep = self._cluster.raw("deployments", namespace, name)
-            if dep is None:
-                raise KeyError(f"no deployment {namespace}/{name}")
-            return self._pods_of(dep)
+            obj = self._cluster.raw(resource, namespace, name)
+            if obj is None:
+                raise KeyError(f"no {resource} {namespace}/{name}")
+            return self._pods_of(obj)
+
+    def add_statefulset(self, namespace: str, name: str, *, replicas: int = 1,
+                        labels: Mapping[str, str] | None = None,
+                        containers: Iterable[Mapping[str, Any]] | None = None,
+                        annotations: Mapping[str, str] | None = None, service_name: str | None = None,
+                        spec: Mapping[str, Any] | None = None) -> list[str]:
+        """A StatefulSet: pods NAME-0..N-1 (created one after the other); returns their names."""
+        extra = {"serviceName": service_name or name, **dict(spec or {})}
+        return self._add_workload("StatefulSet", namespace, name, replicas, labels, containers, annotations, extra)
+
+    def add_daemonset(self, namespace: str, name: str, *, labels: Mapping[str, str] | None = None,
+                      containers: Iterable[Mapping[str, Any]] | None = None,
+                      annotations: Mapping[str, str] | None = None,
+                      spec: Mapping[str, Any] | None = None) -> list[str]:
+        """A DaemonSet: one pod per fitting node; returns the pod names."""
+        return self._add_workload("DaemonSet", namespace, name, None, labels, containers, annotations, spec)
+
+    def _add_workload(self, kind, namespace, name, replicas, labels, containers, annotations, spec) -> list[str]:
+        obj = objects.workload(kind, namespace, name, replicas=replicas, template_labels=labels,
+                               containers=containers, template_annotations=annotations, spec=spec)
+        with self._cluster.lock:
+            self.add_namespace(namespace)
+            created = actions.create(self._cluster, BY_PLURAL[kind.lower() + "s"], namespace, obj)
+            return self._pods_of(created)
+
+    def add_node(self, name: str, *, os: str = "linux", kubelet: str = "ok",
+                 labels: Mapping[str, str] | None = None, ip: str | None = None,
+                 taints: Iterable[Mapping[str, str]] | None = None) -> str:
+        """Another node. kubelet: "ok", "unreachable" (i/o timeout) or "refused"."""
+        from . import kubelet as kubelets
+
+        node = kubelets.node_for(name, windows=os == "windows", kubelet=kubelet, labels=dict(labels or {}), ip=ip)
+        if taints:
+            node["spec"]["taints"] = [dict(t) for t in taints]
+        with self._cluster.lock:
+            if self._cluster.raw("nodes", None, name) is not None:
+                raise ValueError(f"node {name} already exists")
+            self._cluster.put("nodes", node)
+            controller.nodes_changed(self._cluster)
+        return name
 
     def add_pod(self, namespace: str, name: str, *, labels: Mapping[str, str] | None = None,
                 containers: Iterable[Mapping[str, Any]] | None = None, ready: bool = True,
                 annotations: Mapping[str, str] | None = None,
                 created: dt.datetime | str | None = None, age: float | None = None,
-                phase: str = "Running", owner: str | None = None) -> str:
-        """A bare pod. created: a datetime / ISO string, or age: seconds ago.
+                phase: str = "Running", owner: str | None = None,
+                spec: Mapping[str, Any] | None = None) -> str:
+        """A bare pod. created: a datetime / ISO string, or age: seconds ago; spec: more pod
+        spec fields (initContainers, nodeSelector, os, ...).
 
         owner: the name of a ReplicaSet in the namespace to list in ownerReferences
         (it does not count the pod as one of its replicas).
@@ -106,15 +150,15 @@ class ClusterHandle:
             if self._cluster.raw("pods", namespace, name) is not None:
                 raise ValueError(f"pod {namespace}/{name} already exists")
             pod = objects.pod(namespace, name, labels=labels, annotations=annotations,
-                              spec={"containers": list(containers) if containers else [{"name": name}]},
-                              created=objects.as_timestamp(created), ready=ready, phase=phase)
+                              spec={"containers": list(containers) if containers else [{"name": name}],
+                                    **dict(spec or {})},
+                              created=objects.as_timestamp(created))
             if owner is not None:
                 rs = self._cluster.raw("replicasets", namespace, owner)
                 if rs is None:
                     raise KeyError(f"no replicaset {namespace}/{owner}")
                 pod["metadata"]["ownerReferences"] = [objects.owner_reference(rs)]
-            self._cluster.put("pods", pod)
-            controller._seed_logs(self._cluster, pod)
+            controller.place_pod(self._cluster, pod, phase=phase, ready=ready)
         return name
 
     def set_ready(self, namespace: str, pod: str, ready: bool = True) -> None:
@@ -122,15 +166,16 @@ class ClusterHandle:
             obj = self._raw_pod(namespace, pod)
             objects.set_pod_status(obj, phase=obj["status"]["phase"], ready=ready)
             self._cluster.put("pods", obj)
-            controller._refresh_owner_status(self._cluster, obj)
+            controller.refresh_owner_status(self._cluster, obj)
 
     def set_phase(self, namespace: str, pod: str, phase: str) -> None:
         """Pending, Running, Succeeded or Failed (readiness follows: only Running pods are Ready)."""
         with self._cluster.lock:
             obj = self._raw_pod(namespace, pod)
-            objects.set_pod_status(obj, phase=phase, ready=phase == "Running")
+            objects.set_pod_status(obj, phase=phase if obj["spec"].get("nodeName") else "Pending",
+                                   ready=phase == "Running")
             self._cluster.put("pods", obj)
-            controller._refresh_owner_status(self._cluster, obj)
+            controller.refresh_owner_status(self._cluster, obj)
 
     def set_restarts(self, namespace: str, pod: str, count: int, container: str | None = None) -> None:
         with self._cluster.lock:
@@ -243,7 +288,9 @@ class KubeSim(ClusterHandle):
         self.url = f"https://127.0.0.1:{server.port}"
         self.port = server.port
         self.ca_pem = ca_pem  # the server's self-signed certificate (PEM)
-        self.kubeconfig = write_kubeconfig(workdir / "kubeconfig", self.url, simulation.users, ca_pem)
+        self.credential_plugin = CredentialPlugin(workdir / "credential-plugin.conf")
+        self.kubeconfig = write_kubeconfig(workdir / "kubeconfig", self.url, simulation.users, ca_pem,
+                                           plugin_config=self.credential_plugin.config_path)
         self.cache_dir = workdir / "kube-cache"
 
     @classmethod
@@ -328,7 +375,35 @@ class KubeSim(ClusterHandle):
             self._sim.exec_hooks.append(ExecHook(fn, when))
 
     def running_exec_pids(self) -> list[int]:
-        return sorted(s.pid for s in list(self._sim.sessions) if s.pid is not None)
+        """Processes of execs (and attached containers) still running, detached ones included."""
+        with self._sim.lock:
+            sessions = list(self._sim.sessions)
+        return sorted(s.pid for s in sessions if s.pid is not None)
+
+    # --- network ------------------------------------------------------------------------
+
+    def set_latency(self, ms: float) -> None:
+        """Milliseconds added to every request and to the set-up of every exec stream."""
+        self._sim.latency = max(ms, 0) / 1000
+
+    def set_exec_idle_timeout(self, seconds: float | None) -> None:
+        """Cut exec/attach connections after this long without a byte either way (a load
+        balancer's idle timeout; kubectl's 5 s heartbeat pings count as traffic). None: off."""
+        self._sim.exec_idle_timeout = float(seconds or 0)
+
+    # --- where kubectl runs ---------------------------------------------------------------
+
+    def in_cluster(self, directory: str | os.PathLike, *, namespace: str = "default",
+                   service_account: str = "default", rules: list[dict] | None = None) -> InCluster:
+        """The environment of a process in a pod of namespace `namespace`: kubectl's in-cluster
+        config (service-account token, CA, namespace), no kubeconfig. The service account may
+        do anything in its namespace unless rules say otherwise. See clientenv.InCluster."""
+        name = f"system:serviceaccount:{namespace}:{service_account}"
+        token = f"kubesim-sa-{namespace}-{service_account}"
+        self.add_user(name, token, rules if rules is not None else [{"verbs": ["*"], "resources": ["*"],
+                                                                       "namespaces": [namespace]}])
+        return InCluster(Path(directory), host="127.0.0.1", port=self.port, ca_pem=self.ca_pem, token=token,
+                         namespace=namespace, base_env=os.environ)
 
     # --- users ------------------------------------------------------------------------
 

@@ -17,7 +17,9 @@ class ApiError(Exception):
 
     def body(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {},
-                               "status": "Failure", "message": self.message, "reason": self.reason}
+                               "status": "Failure", "message": self.message}
+        if self.reason:  # StatusReasonUnknown is "" and omitted (kubectl: "Error from server: MSG")
+            out["reason"] = self.reason
         if self.details:
             out["details"] = self.details
         out["code"] = self.code

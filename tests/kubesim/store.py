@@ -60,6 +60,9 @@ class Cluster:
         # How long new pods stay Pending and terminating pods linger (seconds).
         self.pod_start_delay = 0.0
         self.termination_delay = 0.0
+        # controller.sync's work queue.
+        self.sync_queue: list[tuple[str, str, str]] = []
+        self.syncing = False
         # Set by the server: run fn after delay seconds on the server loop.
         self.scheduler: Callable[[float, Callable[[], None]], None] | None = None
 

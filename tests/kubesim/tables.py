@@ -65,34 +65,78 @@ AGE = _col("Age", description="CreationTimestamp is a timestamp representing the
                               "when this object was created.")
 
 
-def _pod_status(pod: dict) -> str:
-    status = pod.get("status", {})
+def _pod_columns(pod: dict) -> tuple[str, str, str]:
+    """READY, STATUS and RESTARTS as the API server prints them
+    (pkg/printers/internalversion/printers.go printPod)."""
+    spec, status = pod.get("spec", {}), pod.get("status", {})
     reason = status.get("reason") or status.get("phase") or "Unknown"
-    running = False
-    for cs in status.get("containerStatuses", []):
-        state = cs.get("state", {})
-        if "waiting" in state and state["waiting"].get("reason"):
-            reason = state["waiting"]["reason"]
-        elif "terminated" in state:
-            t = state["terminated"]
-            reason = t.get("reason") or (f"ExitCode:{t.get('exitCode')}")
-        elif "running" in state and cs.get("ready"):
-            running = True
-    if reason == "Completed" and running:
-        reason = "Running"
-    if pod["metadata"].get("deletionTimestamp"):
+    init_specs = {c["name"]: c for c in spec.get("initContainers") or []}
+    sidecars = {n for n, c in init_specs.items() if c.get("restartPolicy") == "Always"}
+    total = len(spec.get("containers") or []) + len(sidecars)
+    ready = restarts = sidecar_restarts = 0
+    last_restart = sidecar_last_restart = ""
+    initializing = False
+    for i, cs in enumerate(status.get("initContainerStatuses") or []):
+        restarts += int(cs.get("restartCount", 0))
+        finished = ((cs.get("lastState") or {}).get("terminated") or {}).get("finishedAt") or ""
+        last_restart = max(last_restart, finished)
+        if cs["name"] in sidecars:
+            sidecar_restarts += int(cs.get("restartCount", 0))
+            sidecar_last_restart = max(sidecar_last_restart, finished)
+        state = cs.get("state") or {}
+        terminated, waiting = state.get("terminated"), state.get("waiting")
+        if terminated and terminated.get("exitCode") == 0:
+            continue
+        if cs["name"] in sidecars and cs.get("started"):
+            ready += 1 if cs.get("ready") else 0
+            continue
+        if terminated:
+            reason = "Init:" + terminated["reason"] if terminated.get("reason") else \
+                f"Init:ExitCode:{terminated.get('exitCode')}"
+        elif waiting and waiting.get("reason") and waiting["reason"] != "PodInitializing":
+            reason = "Init:" + waiting["reason"]
+        else:
+            reason = f"Init:{i}/{len(init_specs)}"
+        initializing = True
+        break
+    initialized = any(c.get("type") == "Initialized" and c.get("status") == "True"
+                      for c in status.get("conditions") or [])
+    if not initializing or initialized:
+        restarts, last_restart = sidecar_restarts, sidecar_last_restart
+        running = False
+        for cs in reversed(status.get("containerStatuses") or []):
+            restarts += int(cs.get("restartCount", 0))
+            finished = ((cs.get("lastState") or {}).get("terminated") or {}).get("finishedAt") or ""
+            last_restart = max(last_restart, finished)
+            state = cs.get("state") or {}
+            if (state.get("waiting") or {}).get("reason"):
+                reason = state["waiting"]["reason"]
+            elif "terminated" in state:
+                t = state["terminated"]
+                reason = t.get("reason") or f"ExitCode:{t.get('exitCode')}"
+            elif cs.get("ready") and "running" in state:
+                running = True
+                ready += 1
+        if reason == "Completed" and running:
+            reason = "Running" if any(c.get("type") == "Ready" and c.get("status") == "True"
+                                      for c in status.get("conditions") or []) else "NotReady"
+    if pod["metadata"].get("deletionTimestamp") and status.get("phase") not in ("Succeeded", "Failed"):
         reason = "Terminating"
-    return reason
+    restarts_text = str(restarts)
+    if restarts and last_restart:
+        restarts_text = f"{restarts} ({age({'metadata': {'creationTimestamp': last_restart}})} ago)"
+    return f"{ready}/{total}", reason, restarts_text
+
+
+def _pod_status(pod: dict) -> str:
+    return _pod_columns(pod)[1]
 
 
 def _pod_row(pod: dict) -> list:
-    statuses = pod.get("status", {}).get("containerStatuses", [])
-    total = len(pod["spec"].get("containers", []))
-    ready = sum(1 for c in statuses if c.get("ready"))
-    restarts = sum(int(c.get("restartCount", 0)) for c in statuses)
+    ready, reason, restarts = _pod_columns(pod)
     readiness_gates = pod["spec"].get("readinessGates")
     return [
-        pod["metadata"]["name"], f"{ready}/{total}", _pod_status(pod), str(restarts), age(pod),
+        pod["metadata"]["name"], ready, reason, restarts, age(pod),
         pod.get("status", {}).get("podIP") or "<none>", pod["spec"].get("nodeName") or "<none>",
         "<none>", f"0/{len(readiness_gates)}" if readiness_gates else "<none>",
     ]
@@ -117,6 +161,38 @@ def _replicaset_row(rs: dict) -> list:
     return [rs["metadata"]["name"], spec.get("replicas", 0), status.get("replicas", 0),
             status.get("readyReplicas", 0), age(rs), names, images,
             selector_string(spec.get("selector"))]
+
+
+def _statefulset_row(sts: dict) -> list:
+    spec, status = sts["spec"], sts.get("status", {})
+    names, images = _containers(spec)
+    return [sts["metadata"]["name"], f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}", age(sts),
+            names, images]
+
+
+def _daemonset_row(ds: dict) -> list:
+    spec, status = ds["spec"], ds.get("status", {})
+    names, images = _containers(spec)
+    node_selector = ",".join(f"{k}={v}" for k, v in sorted(
+        ((spec.get("template") or {}).get("spec") or {}).get("nodeSelector", {}).items())) or "<none>"
+    return [ds["metadata"]["name"], status.get("desiredNumberScheduled", 0), status.get("currentNumberScheduled", 0),
+            status.get("numberReady", 0), status.get("updatedNumberScheduled", 0), status.get("numberAvailable", 0),
+            node_selector, age(ds), names, images, selector_string(spec.get("selector"))]
+
+
+def _claim_row(pvc: dict) -> list:
+    spec, status = pvc.get("spec", {}), pvc.get("status", {})
+    return [pvc["metadata"]["name"], status.get("phase", "Pending"), spec.get("volumeName", ""),
+            (status.get("capacity") or {}).get("storage", ""),
+            ",".join({"ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX",
+                      "ReadWriteOncePod": "RWOP"}.get(m, m) for m in status.get("accessModes") or []),
+            spec.get("storageClassName") or "<unset>", "<unset>", age(pvc), spec.get("volumeMode", "Filesystem")]
+
+
+def _revision_row(rev: dict) -> list:
+    owner = next((r for r in rev["metadata"].get("ownerReferences", []) if r.get("controller")), None)
+    controller = f"{owner['kind'].lower()}.apps/{owner['name']}" if owner else "<none>"
+    return [rev["metadata"]["name"], controller, rev.get("revision", 0), age(rev)]
 
 
 def _service_row(s: dict) -> list:
@@ -157,6 +233,16 @@ PRINTERS: dict[str, tuple[list[dict], Callable[[dict], list]]] = {
     "replicasets": ([NAME, _col("Desired", "integer"), _col("Current", "integer"), _col("Ready", "integer"),
                      AGE, _col("Containers", priority=1), _col("Images", priority=1),
                      _col("Selector", priority=1)], _replicaset_row),
+    "statefulsets": ([NAME, _col("Ready"), AGE, _col("Containers", priority=1), _col("Images", priority=1)],
+                     _statefulset_row),
+    "daemonsets": ([NAME, _col("Desired", "integer"), _col("Current", "integer"), _col("Ready", "integer"),
+                    _col("Up-to-date", "integer"), _col("Available", "integer"), _col("Node Selector"), AGE,
+                    _col("Containers", priority=1), _col("Images", priority=1), _col("Selector", priority=1)],
+                   _daemonset_row),
+    "controllerrevisions": ([NAME, _col("Controller"), _col("Revision", "integer"), AGE], _revision_row),
+    "persistentvolumeclaims": ([NAME, _col("Status"), _col("Volume"), _col("Capacity"), _col("Access Modes"),
+                                _col("StorageClass"), _col("VolumeAttributesClass"), AGE,
+                                _col("VolumeMode", priority=1)], _claim_row),
     "nodes": ([NAME, _col("Status"), _col("Roles"), AGE, _col("Version"), _col("Internal-IP", priority=1),
                _col("External-IP", priority=1), _col("OS-Image", priority=1), _col("Kernel-Version", priority=1),
                _col("Container-Runtime", priority=1)], _node_row),

@@ -204,3 +204,16 @@ def test_an_unknown_pre_entry_is_a_config_error_with_a_suggestion():
         plan(repo, ["all"])
     assert caught.value.message == "task all: `pre` entry 'biuld' is not a task"
     assert "build" in caught.value.hints[0]
+
+
+def test_a_pre_chain_of_thousands_of_tasks_is_planned_without_recursion():
+    n = 5000  # well past Python's recursion limit (1000)
+    repo = monorepo(*(task(f"t{i}", *([f"t{i + 1}"] if i < n - 1 else [])) for i in range(n)))
+    assert ids(plan(repo, ["t0"])) == [f"t{i}" for i in reversed(range(n))]
+
+
+def test_a_long_pre_cycle_is_still_named():
+    n = 3000
+    repo = monorepo(*(task(f"t{i}", f"t{(i + 1) % n}") for i in range(n)))
+    with pytest.raises(ConfigError, match="the `pre` tasks form a cycle: t"):
+        plan(repo, ["t0"])

@@ -52,6 +52,10 @@ components:
         script: pwd
       cat:
         script: 'cat; echo "<eof>"'
+      secret:
+        vars:
+          TOKEN: "${env:TOKEN_VALUE:-unset}"
+        script: 'echo ready; read x; printf "%s" "$TOKEN"'
       console:
         interactive: true
         script: exec sh

@@ -117,3 +117,24 @@ def test_logs_follow_stops_on_ctrl_c(project):
     finally:
         child.close()
     assert child.exitstatus == 130
+
+
+@pytest.mark.parametrize("signum", ["SIGTERM", "SIGHUP"])
+def test_logs_follow_stopped_by_a_signal_leaves_no_compose_behind(project, signum):
+    import signal
+    import subprocess
+    from pathlib import Path
+
+    emb = subprocess.Popen([sys.executable, "-m", "emb", "logs", "web", "-f"], cwd=project.root, env=project.env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert b"web says hello" in emb.stdout.readline()  # compose is following the logs now
+        children = Path(f"/proc/{emb.pid}/task/{emb.pid}/children").read_text().split()
+        assert children, "compose should run as emb's child"
+        emb.send_signal(getattr(signal, signum))
+        assert emb.wait(timeout=30) == 128 + getattr(signal, signum)
+        # emb waited for (and reaped) compose before exiting: nothing left under init.
+        assert [pid for pid in children if Path(f"/proc/{pid}").exists()] == [], "compose outlived emb"
+    finally:
+        emb.kill()
+        emb.wait()

@@ -90,7 +90,9 @@ def test_dry_run_prints_the_exec_line(project):
     lines = done.stdout.splitlines()
     launcher = shlex.join(script_argv("pwd"))  # sh -c LAUNCHER emb pwd
     assert any(line.endswith(" exec -T -w /etc api " + launcher) for line in lines)
-    assert any(" exec -T -e 'SPECIAL=a b' -e EMPTY= api sh -c " in line for line in lines)
+    # Runnable as printed: the values are in compose's environment (`env K=V`), not its argv.
+    assert any(line.startswith("env SPECIAL='a b' EMPTY='' ") and " exec -T -e SPECIAL -e EMPTY api sh -c " in line
+               for line in lines)
 
 
 def test_stopped_service_is_a_clear_error(project):
@@ -157,3 +159,28 @@ def test_one_compose_call_per_run_once_the_service_list_is_cached(project, tmp_p
     second = project.emb("run", "api:where", env=env)
     assert (second.returncode, second.stdout) == (0, "in-container\n")
     assert [line.split()[0] for line in calls.read_text().splitlines()] == ["exec"]
+
+
+def test_var_values_are_never_on_a_command_line(project):
+    import subprocess
+    from pathlib import Path
+
+    value = "s3cret-" + os.urandom(6).hex()
+    emb = subprocess.Popen([sys.executable, "-m", "emb", "run", "api:secret"], cwd=project.root,
+                           env={**project.env, "TOKEN_VALUE": value}, stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert emb.stdout.readline() == b"ready\n"  # compose exec is running now
+        seen = []
+        for entry in Path("/proc").iterdir():
+            try:
+                if value.encode() in (entry / "cmdline").read_bytes():
+                    seen.append(entry.name)
+            except OSError:
+                continue
+        out, err = emb.communicate(b"\n", timeout=60)
+    finally:
+        emb.kill()
+    assert seen == [], "the value is on a command line (ps shows it)"
+    assert emb.returncode == 0, err
+    assert out == value.encode()

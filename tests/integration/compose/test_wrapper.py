@@ -6,6 +6,7 @@ subprocess, so they check the command line itself, independent of the runner.
 
 from __future__ import annotations
 
+import os
 import subprocess
 
 import pytest
@@ -25,7 +26,9 @@ def monorepo_of(project) -> Monorepo:
 
 
 def run_argv(cmd, input: bytes | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(list(cmd.argv), cwd=cmd.cwd, input=input, capture_output=True, timeout=60)
+    # The Command's env is part of it: the task vars' values travel there, not in the argv.
+    env = {**os.environ, **cmd.env} if cmd.env else None
+    return subprocess.run(list(cmd.argv), cwd=cmd.cwd, input=input, capture_output=True, timeout=60, env=env)
 
 
 def exec_task(project, **task_fields) -> tuple:

@@ -21,19 +21,24 @@ def test_shell_entry_point_serves_examples_until_sigterm(tmp_path):
     kubeconfig = tmp_path / "out" / "kubeconfig"
     server = subprocess.Popen(
         [sys.executable, "-m", "tests.kubesim", "--manifests", str(EXAMPLES), "--port", "0",
-         "--kubeconfig", str(kubeconfig), "--workdir", str(tmp_path / "state")],
+         "--kubeconfig", str(kubeconfig), "--workdir", str(tmp_path / "state"),
+         "--latency", "20", "--exec-idle-timeout", "0.3"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         first = server.stdout.readline()
         second = server.stdout.readline()
         assert first == f"kubeconfig: {kubeconfig}\n", server.stderr.read() if server.poll() else first
         assert second.startswith("url: https://127.0.0.1:")
+        assert "sim-ns (namespace shop)" in server.stdout.readline()
         env = {"KUBECONFIG": str(kubeconfig), "KUBECACHEDIR": str(tmp_path / "cache"),
                "PATH": "/usr/bin:/bin"}
 
         def kubectl(*args: str) -> subprocess.CompletedProcess:
             return subprocess.run(["kubectl", *args], env=env, capture_output=True, text=True, timeout=30)
 
+        started = time.monotonic()
+        assert kubectl("get", "--raw", "/api/v1/namespaces/shop").returncode == 0
+        assert time.monotonic() - started >= 0.02  # --latency 20
         out = kubectl("get", "deploy", "-n", "shop", "--no-headers")
         assert [line.split()[:2] for line in out.stdout.splitlines()] == [
             ["api", "2/2"], ["web", "3/3"], ["worker", "0/1"]]
@@ -48,6 +53,8 @@ def test_shell_entry_point_serves_examples_until_sigterm(tmp_path):
         running = subprocess.Popen(["kubectl", "exec", "-n", "staging", "toolbox", "--", "sh", "-c",
                                     "echo $$; sleep 60"], env=env, stdout=subprocess.PIPE, text=True)
         pid = int(running.stdout.readline())
+        assert running.wait(10) == 1  # --exec-idle-timeout 0.3 cut the quiet exec; the process runs on
+        assert process_alive(pid)
         server.send_signal(signal.SIGTERM)
         assert server.wait(10) == 0
         running.wait(10)
@@ -59,3 +66,15 @@ def test_shell_entry_point_serves_examples_until_sigterm(tmp_path):
     finally:
         server.kill()
         server.communicate()
+
+
+def test_simulator_starts_in_well_under_a_second(tmp_path):
+    from tests.kubesim.simulator import KubeSim
+
+    KubeSim.start(tmp_path / "warm").stop()  # the certificate is made once per process
+    started = time.monotonic()
+    sim = KubeSim.start(tmp_path / "sim")
+    try:
+        assert time.monotonic() - started < 0.3
+    finally:
+        sim.stop()

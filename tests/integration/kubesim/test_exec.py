@@ -11,7 +11,7 @@ import time
 import pexpect
 import pytest
 
-from tests.kubesim.execstream import process_alive
+from tests.kubesim.execstream import group_alive, process_alive
 
 pytestmark = pytest.mark.kubectl
 
@@ -35,9 +35,10 @@ def test_exit_code_and_streams(kubesim):
     assert (out.returncode, out.stdout, out.stderr) == (0, "", "")
     assert [e.exit_code for e in kubesim.execs] == [7, 0]
     assert kubesim.execs[0].command == ["sh", "-c", "echo to-out; echo to-err >&2; exit 7"]
-    # The upgrade is a GET to pods/exec, authorized as "create pods/exec".
+    # The upgrade is a WebSocket GET to pods/exec, authorized as "get pods/exec" (up to 1.34).
     assert [(r.method, r.verb, r.status) for r in kubesim.api_calls(resource="pods/exec")] == [
-        ("GET", "create", 101)] * 2
+        ("GET", "get", 101)] * 2
+    assert {(e.transport, e.protocol) for e in kubesim.execs} == {("websocket", "v5.channel.k8s.io")}
 
 
 def test_stdin_is_closed_at_eof(kubesim):
@@ -121,23 +122,48 @@ def test_readonly_user_cannot_exec_but_can_get(kubesim):
     assert kubesim.execs == []
 
 
-def test_process_killed_when_kubectl_goes_away(kubesim):
+WAIT_FOR_INT = 'echo $$; trap "echo got-int > interrupted; exit 130" INT; while :; do sleep 0.05; done'
+
+
+@pytest.mark.parametrize("websockets", ["true", "false"])
+def test_process_outlives_kubectl_and_a_second_exec_can_signal_it(kubesim, websockets):
+    """kubernetes#89031: killing kubectl does not kill the remote command; a second exec,
+    in the same pod, sees it and can signal its process group."""
     pod = kubesim.add_deployment("default", "api")[0]
-    proc = subprocess.Popen(["kubectl", "exec", pod, "--", "sh", "-c", "echo started; sleep 60 & sleep 60"],
-                            env=kubesim.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {**kubesim.env(), "KUBECTL_REMOTE_COMMAND_WEBSOCKETS": websockets}
+    proc = subprocess.Popen(["kubectl", "exec", pod, "--", "sh", "-c", WAIT_FOR_INT], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        assert proc.stdout.readline() == "started\n"
-        pid = kubesim.execs[-1].pid
-        assert process_alive(pid)
+        pgid = int(proc.stdout.readline())
+        [event] = kubesim.execs
+        assert event.pid == pgid and event.transport == ("websocket" if websockets == "true" else "spdy")
         proc.kill()
         proc.wait(10)
-        assert wait_for(lambda: not process_alive(pid) and not kubesim.running_exec_pids())
-        # The whole process group is gone, background children included.
-        group = subprocess.run(["ps", "-o", "stat=", "-g", str(pid)], capture_output=True, text=True)
-        assert all(s.startswith("Z") for s in group.stdout.split())
+        assert wait_for(lambda: event.disconnected)
+        assert process_alive(pgid) and group_alive(pgid) and not event.done
+        out = kubesim.kubectl("exec", pod, "--", "sh", "-c", f"kill -INT -{pgid}")
+        assert out.returncode == 0, out.stderr
+        assert wait_for(lambda: event.done)
+        assert event.exit_code == 130
+        assert (kubesim.pod_dir("default", pod) / "interrupted").read_text() == "got-int\n"
+        assert wait_for(lambda: not group_alive(pgid))
     finally:
         proc.kill()
         proc.communicate()
+
+
+def test_detached_processes_die_with_their_pod_and_the_server(kubesim):
+    pod = kubesim.add_deployment("default", "api")[0]
+    proc = subprocess.Popen(["kubectl", "exec", pod, "--", "sh", "-c", "echo up; exec sleep 60"],
+                            env=kubesim.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "up\n"
+    proc.kill()
+    proc.communicate()
+    [event] = kubesim.execs
+    assert wait_for(lambda: event.disconnected) and kubesim.running_exec_pids() == [event.pid]
+    kubesim.delete_pod("default", pod)
+    assert wait_for(lambda: event.done) and event.exit_code == 137
+    assert kubesim.running_exec_pids() == []
 
 
 def test_pod_deleted_between_lookup_and_exec(kubesim):
@@ -200,3 +226,24 @@ def test_v4_protocol_reports_exit_code(kubesim):
     assert stdout == b"hi\n"
     assert status["reason"] == "NonZeroExitCode"
     assert status["details"]["causes"] == [{"reason": "ExitCode", "message": "4"}]
+
+
+def test_kubectl_run_interactive_attaches_and_reports_the_exit_code(kubesim):
+    """`kubectl run -it` attaches to the container's own process; with restartPolicy Never its
+    exit completes the pod, and kubectl exits with the container's code."""
+    child = pexpect.spawn("kubectl", ["run", "-it", "--restart=Never", "--image=busybox", "tmp", "--", "sh"],
+                          env=kubesim.env(), timeout=15, encoding="utf-8")
+    try:
+        child.expect("If you don't see a command prompt, try pressing enter.")
+        child.sendline("echo attached-to-$HOSTNAME")
+        child.expect("attached-to-tmp")
+        child.sendline("exit 3")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 3
+    [attach] = kubesim.execs
+    assert (attach.kind, attach.transport, attach.exit_code) == ("attach", "websocket", 3)
+    out = kubesim.kubectl("get", "pod", "tmp", "--no-headers")
+    assert out.stdout.split()[1:3] == ["0/1", "Error"]
+    assert kubesim.pod("default", "tmp")["status"]["phase"] == "Failed"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 pytestmark = pytest.mark.kubectl
@@ -26,17 +28,26 @@ def test_rollout_restart_replaces_the_pods(kubesim):
 
 
 def test_rollout_status_waits_for_new_pods(kubesim):
-    kubesim.add_deployment("default", "api", replicas=2)
-    kubesim.set_delays(pod_start=1.5, termination=5)
+    old = kubesim.add_deployment("default", "api", replicas=2)
+    kubesim.set_delays(pod_start=60)  # new pods stay Pending: the test makes them Ready, step by step
     assert kubesim.kubectl("rollout", "restart", "deploy/api").returncode == 0
-    out = kubesim.kubectl("get", "pods", "--no-headers")
-    states = sorted(line.split()[2] for line in out.stdout.splitlines())
-    assert states == ["ContainerCreating", "ContainerCreating", "Terminating", "Terminating"]
-    out = kubesim.kubectl("rollout", "status", "deploy/api", "--timeout=20s")
-    assert out.returncode == 0, out.stderr
-    lines = out.stdout.splitlines()
-    assert lines[0] == 'Waiting for deployment "api" rollout to finish: 0 of 2 updated replicas are available...'
-    assert lines[-1] == 'deployment "api" successfully rolled out'
+    status = subprocess.Popen(["kubectl", "rollout", "status", "deploy/api", "--timeout=30s"], env=kubesim.env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        # maxSurge 25% of 2 rounds up to 1, maxUnavailable down to 0: one new pod, both old ones serve.
+        assert status.stdout.readline() == (
+            'Waiting for deployment "api" rollout to finish: 1 out of 2 new replicas have been updated...\n')
+        [first] = [p for p in kubesim.deployment_pods("default", "api") if p not in old]
+        assert sorted(kubesim.pods()) == sorted([*old, first])
+        kubesim.set_phase("default", first, "Running")  # Ready: one old pod goes, the second new one comes
+        [second] = [p for p in kubesim.deployment_pods("default", "api") if p not in (*old, first)]
+        kubesim.set_phase("default", second, "Running")
+        out, err = status.communicate(timeout=30)
+    finally:
+        status.kill()
+    assert status.returncode == 0, err
+    assert out.splitlines()[-1] == 'deployment "api" successfully rolled out'
+    assert sorted(kubesim.pods()) == sorted([first, second])
     assert kubesim.api_calls(verb="watch", resource="deployments")
 
 

@@ -162,3 +162,18 @@ def test_component_root_dir_must_be_relative(repo):
     repo.write({".emb.yml": "project: {name: x}\ncomponents: {api: {rootDir: /etc}}\n"})
     err = repo.error()
     assert "rootDir /etc is absolute" in err.message and "/components/api/rootDir" in err.message
+
+
+def test_a_folder_name_that_is_not_a_valid_component_name_is_an_error_without_a_flavor(repo):
+    repo.write({".emb.yml": "project: {name: x}\nplugins: [autodocker]\n",
+                "--kubeconfig=evil.yaml/Dockerfile": "FROM scratch\n"})
+    err = repo.error()
+    assert "would be a component named '--kubeconfig=evil.yaml', which is not a valid name" in err.message
+
+
+def test_a_flavor_cannot_change_the_project_root_dir(repo):
+    repo.write({".emb.yml": "project: {name: x}\nflavors:\n  f: {patches: [{op: add, path: /project/rootDir, value: sub}]}\n",
+                "sub/.keep": ""})
+    assert repo.load().resolved["project"].get("rootDir", ".") == "."
+    err = repo.error(flavor="f")
+    assert "changes project.rootDir, which a flavor cannot change" in err.message

@@ -141,7 +141,8 @@ def test_services_cached_within_and_across_invocations(fake_plugin, tmp_path):
     assert call_count(fake_plugin.calls) == 1
     assert fake_plugin.calls.read_text().strip() == "config --services"
     assert services_file(repo).is_file()
-    assert json.loads(services_file(repo).read_text())["value"] == ["api", "worker"]
+    # Signed (a MAC under the user's key, then the JSON): a repository cannot plant one.
+    assert json.loads(services_file(repo).read_bytes()[32:])["value"] == ["api", "worker"]
 
     compose.clear_caches()  # a new emb invocation: answered from disk
     assert compose.compose_services(repo) == {"api", "worker"}
@@ -206,3 +207,15 @@ def test_no_such_service_lists_the_services():
 
 def test_unknown_failures_are_not_classified():
     assert compose.classify_failure("something else broke\n") is None
+
+
+def test_a_planted_service_list_is_not_trusted(fake_plugin, tmp_path):
+    repo = monorepo_at(tmp_path / "repo")
+    repo.root.mkdir()
+    (repo.root / "compose.yaml").write_text("services: {api: {image: x}}\n")
+    compose.compose_services(repo)
+    key = json.loads(services_file(repo).read_bytes()[32:])["key"]
+    services_file(repo).write_text(json.dumps({"key": key, "value": ["evil"]}))  # as a repository would commit it
+    compose.clear_caches()
+    assert compose.compose_services(repo) == {"api", "worker"}
+    assert call_count(fake_plugin.calls) == 2

@@ -52,12 +52,23 @@ def test_exec_argv_with_vars_and_workdir(repo_with_services, fake_plugin):
     cmd = command(task, ctx_for(repo_with_services))
     assert cmd.argv == (
         str(fake_plugin.plugin), "exec", "-T",
-        "-e", "A=it's $HOME \"q\" \\ `x`\nline2", "-e", "EMPTY=",
+        "-e", "A", "-e", "EMPTY",
         "-w", "/srv/app dir", "api", *script_argv("echo \"$A\" | wc -c"),
     )
+    # The values go through compose's environment, never on its command line (ps shows those).
+    assert dict(cmd.env) == {"A": "it's $HOME \"q\" \\ `x`\nline2", "EMPTY": ""}
+    assert cmd.tool is True
     assert cmd.tty is False
     assert cmd.cwd == repo_with_services.root
     assert cmd.details["service"] == "api"
+
+
+def test_vars_named_like_tool_variables_stay_on_the_command_line(repo_with_services, fake_plugin):
+    # compose's own PATH must stay the one emb was started with (it finds credential helpers on it)
+    task = Task(id="api:t", name="t", component="api", script="true", vars={"PATH": "/opt/bin", "TOKEN": "s3cret"})
+    cmd = command(task, ctx_for(repo_with_services))
+    assert "PATH=/opt/bin" in cmd.argv and "s3cret" not in " ".join(cmd.argv)
+    assert dict(cmd.env) == {"TOKEN": "s3cret"}
 
 
 @pytest.mark.parametrize(
