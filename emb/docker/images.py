@@ -383,6 +383,11 @@ def login_error(stderr: str, host: str) -> EmbError:
     )
 
 
-def private_config(folder: Path) -> dict[str, str]:
-    """The environment that points docker at a private config folder (for one push)."""
-    return {"DOCKER_CONFIG": str(folder)}
+def with_config(argv: Sequence[str], folder: Path | None) -> list[str]:
+    """`docker --config FOLDER ...`: a private docker config for one login and push.
+    A flag, not DOCKER_CONFIG: emb's tool calls keep the launch environment's
+    DOCKER_CONFIG whatever the environment says (emb.launch)."""
+    argv = list(argv)
+    if folder is None or not argv or argv[0] != "docker":
+        return argv
+    return ["docker", "--config", str(folder), *argv[1:]]

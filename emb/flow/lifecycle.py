@@ -143,11 +143,20 @@ def archive_logs(monorepo, services: Sequence[str], *, timestamps: bool = False,
         done = compose.capture_compose(monorepo, compose.logs_args([name], timestamps=timestamps, tail=tail,
                                                                    color=False))
         path = folder / f"{name}.log"
-        if not state.atomic_write(path, done.stdout):
-            raise UsageError(f"cannot write {path}")
-        os.chmod(path, 0o600)
+        write_private(path, done.stdout)
         written.append({"service": name, "path": str(path)})
     return written
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a 0600 file, never through a symlink (the folder may be the user's, from -o)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.chmod(path, 0o600)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
 
 
 # --- clean -----------------------------------------------------------------------------

@@ -155,10 +155,9 @@ def run(steps: Sequence[Step], *, dry_run: bool = False, quiet: bool = False) ->
                        ["build them first: emb resources build"], exit_code=images.EXIT_FAILED)
     config_dir = Path(tempfile.mkdtemp(prefix="emb-docker-config-")) if creds else None
     try:
-        env = images.private_config(config_dir) if config_dir else None
         if creds:
             for host in sorted({images.registry_host(s.target) for s in steps}):
-                _login(host, creds, env)
+                _login(host, creds, config_dir)
         for step in steps:
             if not quiet:
                 note(f"emb: publishing {step.resource.id} -> {step.target}")
@@ -166,11 +165,12 @@ def run(steps: Sequence[Step], *, dry_run: bool = False, quiet: bool = False) ->
                 done = images.docker_capture(images.tag_argv(step.source, step.target))
                 if not done.ok:
                     raise images.registry_error(done.error_text(), step.source)
+            push = images.with_config(images.push_argv(step.target), config_dir)
             if quiet:  # --json: stdout is the JSON document alone, docker's progress is not shown
-                done = images.docker_capture(images.push_argv(step.target), env=env, timeout=PUSH_TIMEOUT)
+                done = images.docker_capture(push, timeout=PUSH_TIMEOUT)
                 code, tail = done.returncode, done.error_text()
             else:
-                code, tail = images.docker_passthrough(images.push_argv(step.target), env=env)
+                code, tail = images.docker_passthrough(push)
             if code != 0:
                 if code == EXIT_INTERRUPTED:
                     raise EmbError("publishing interrupted", exit_code=EXIT_INTERRUPTED)
@@ -182,9 +182,9 @@ def run(steps: Sequence[Step], *, dry_run: bool = False, quiet: bool = False) ->
     return results
 
 
-def _login(host: str, creds: tuple[str, str], env) -> None:
+def _login(host: str, creds: tuple[str, str], config_dir: Path) -> None:
     user, password = creds
-    done = images.docker_capture(images.login_argv(login_server(host), user), env=env,
+    done = images.docker_capture(images.with_config(images.login_argv(login_server(host), user), config_dir),
                                  input=password.encode(), timeout=120)
     if not done.ok:
         err = images.login_error(redact.mask(done.error_text()), host)

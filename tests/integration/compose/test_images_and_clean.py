@@ -156,8 +156,9 @@ def test_clean_refuses_a_state_folder_that_is_a_link(repo, tmp_path):
     (repo.root / ".emb").symlink_to(elsewhere)
     repo.up("api")
     done = repo.emb("clean", "-f")
-    assert done.returncode == 2
-    assert f"emb: error: {repo.root / '.emb'} is a symbolic link" in done.stderr
+    assert done.returncode != 0
+    # refused by emb's state layer as soon as it would use the folder, or by clean itself
+    assert f"{repo.root / '.emb'} is a symbolic link" in done.stderr
     assert (elsewhere / "precious").read_text() == "do not delete\n"
     assert repo.running() == {"api"}  # refused before anything was removed
     assert len(labelled(repo.project)) == 2
