@@ -11,6 +11,8 @@ from __future__ import annotations
 EXIT_USAGE = 2  # usage and configuration errors
 EXIT_CANNOT_START = 125  # emb cannot start the task (tool missing, target unreachable...)
 EXIT_INTERRUPTED = 130
+EXIT_TIMEOUT = 124  # --timeout stopped the task
+EXIT_LOST = 255  # the connection to the target was lost after the task started: outcome unknown
 
 
 class EmbError(Exception):
@@ -45,3 +47,9 @@ class CannotStart(EmbError):
     """emb cannot start the task: tool missing, target unreachable, no pod... (exit 125)."""
 
     exit_code = EXIT_CANNOT_START
+
+
+class ConnectionLost(EmbError):
+    """The connection to the target was lost after the task started (exit 255)."""
+
+    exit_code = EXIT_LOST

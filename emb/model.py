@@ -46,6 +46,8 @@ class ComponentKubernetes(NamedTuple):
     deployment: str | None = None
     selector: str | None = None
     container: str | None = None
+    statefulset: str | None = None
+    daemonset: str | None = None
 
 
 class Confirm(NamedTuple):
@@ -113,11 +115,16 @@ def pod_source(component: Component, settings: KubernetesSettings) -> tuple[str,
     """How a component's pods are found (SPEC §4 "Which pods").
 
     Returns ("selector", "app=api,tier=backend") for a label selector, or
-    ("deployment", NAME) when the Deployment's own spec.selector is to be used.
+    ("deployment" | "statefulset" | "daemonset", NAME) when that workload's own
+    spec.selector is to be used.
     """
     k = component.kubernetes
     if k.selector:
         return ("selector", k.selector)
+    if k.statefulset:
+        return ("statefulset", k.statefulset)
+    if k.daemonset:
+        return ("daemonset", k.daemonset)
     if settings.selector_label:
         return ("selector", f"{settings.selector_label}={component.name}")
     return ("deployment", k.deployment or component.name)

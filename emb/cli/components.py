@@ -19,7 +19,8 @@ def kubernetes_target(component, settings) -> dict:
 
 
 def kubernetes_text(target: dict) -> str:
-    text = f"deployment/{target['deployment']}" if "deployment" in target else f"-l {target['selector']}"
+    kind = next((k for k in ("deployment", "statefulset", "daemonset") if k in target), None)
+    text = f"{kind}/{target[kind]}" if kind else f"-l {target['selector']}"
     return text + (f" -c {target['container']}" if "container" in target else "")
 
 

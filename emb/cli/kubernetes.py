@@ -21,7 +21,9 @@ from emb.flow.shell import component as find_component
 from emb.flow.shell import open_shell
 from emb.kube import kubectl, pods
 from emb.kube.errors import namespace_not_found, parse_failure
-from emb.kube.target import target_for
+from emb.errors import UsageError
+from emb.kube.names import check_name
+from emb.kube.target import is_duration, target_for
 from emb.output import note, print_json
 
 _META = "emb.kubernetes.options"
@@ -54,7 +56,8 @@ def kubernetes(ctx: click.Context, namespace: str | None, kube_context: str | No
 
     \b
     Namespace: -n > K8S_NAMESPACE > config kubernetes.namespace (after the
-    flavor's patches) > defaults.kubernetes.namespace > "default".
+    flavor's patches) > defaults.kubernetes.namespace > kubectl's own (the
+    context's namespace; emb then passes no --namespace).
     Context: --context > config kubernetes.context > kubectl's current one.
     Set EMB_KUBECTL to use another kubectl binary.
     """
@@ -93,7 +96,7 @@ def ps(g: Globals, as_json: bool, namespace, kube_context, flavor) -> int:
         note(f"emb: warning: {warning}")
     rows = pods.pod_rows(found, matchers)
     if as_json:
-        print_json({"namespace": target.namespace, "context": target.context, "pods": rows})
+        print_json({"namespace": target.namespace, "context": target.context_name, "pods": rows})
         return 0
     if not rows:
         note(f"emb: no pods in namespace {target.namespace}")
@@ -191,8 +194,10 @@ def _stream(target, args: list[str], *, doing: str, pod: str | None = None) -> i
     default="5m",
     show_default=True,
     metavar="DURATION",
-    help="How long --wait waits per deployment.",
+    help="How long --wait waits per deployment (a Go duration: 300s, 5m, 1h30m).",
 )
+@click.option("--all", "all_deployments", is_flag=True,
+              help="Every deployment of the namespace, not only the monorepo's.")
 @kube_options
 @pass_globals
 def restart(
@@ -200,15 +205,28 @@ def restart(
     deployments: tuple[str, ...],
     wait: bool,
     timeout: str,
+    all_deployments: bool,
     namespace,
     kube_context,
     flavor,
 ) -> int:
-    """Rolling restart (kubectl rollout restart) of DEPLOYMENTs, or of every
-    deployment in the namespace when none is named. A component name stands
-    for its deployment."""
+    """Rolling restart (kubectl rollout restart) of DEPLOYMENTs; with none named,
+    the deployments of the monorepo's components (--all: every deployment of
+    the namespace). A component name stands for its deployment. Every argument
+    is checked before anything changes."""
+    if not is_duration(timeout):
+        raise UsageError(f"--timeout {timeout!r} is not a duration", ["use a Go duration: 300s, 5m, 1h30m"])
+    if all_deployments and deployments:
+        raise UsageError("--all restarts every deployment: name none with it")
     monorepo, target = _target(g, namespace, kube_context, flavor)
-    names = pods.deployment_names(monorepo, deployments)
+    names = [check_name("deployment", n, "DEPLOYMENT argument") for n in pods.deployment_names(monorepo, deployments)]
+    if not names and not all_deployments:
+        names = [check_name("deployment", n, f"component {c.name}") for c in monorepo.components.values()
+                 for kind, n in [pods.pod_source(c, monorepo.kubernetes)] if kind == "deployment"]
+        names = list(dict.fromkeys(names))
+        if not names:
+            note("emb: no component is found through a Deployment; nothing to restart (--all: every deployment)")
+            return 0
     if not names:
         listing = kubectl.get_json(
             target,
@@ -250,17 +268,17 @@ def restart(
     "-s",
     "--shell",
     "shell",
-    default="sh",
-    show_default=True,
-    help="The shell (or command) to start.",
+    default=None,
+    help="The shell (or command) to start (default: bash when the image has it, else sh).",
 )
 @click.option("--pod", metavar="NAME", help="This pod instead of the component's first Ready one.")
 @kube_options
 @pass_globals
 def shell(
-    g: Globals, component: str, shell: str, pod: str | None, namespace, kube_context, flavor
+    g: Globals, component: str, shell: str | None, pod: str | None, namespace, kube_context, flavor
 ) -> int:
-    """Open an interactive shell in a component's pod (first Ready pod, oldest first)."""
+    """Open an interactive shell in a component's pod (first Ready pod, newest
+    revision, oldest first; with none Ready, the newest Running pod, with a warning)."""
     if flavor:
         g.flavor = flavor
     monorepo = g.monorepo()

@@ -169,8 +169,10 @@ def cli(ctx: click.Context, root: str | None, flavor: str | None, verbose: bool)
 
     `emb TASK...` is `emb run TASK...` when no command has that name.
     -C/--root and --flavor may also follow the command (`emb tasks -C dir`)."""
+    from emb import launch
     from emb.cli.common import Globals
 
+    launch.capture()  # before any configuration is read: tool variables come from here (SPEC §3)
     ctx.obj = Globals(root=root, flavor=flavor, verbose=verbose)
     ctx.obj._monorepo = ctx.meta.pop(PRELOADED, None)
 

@@ -26,7 +26,7 @@ def kube_options(func):
     """-n/--namespace, --context, --flavor on a `emb kubernetes` sub-command."""
     func = flavor_option(func)
     func = context_option("kubeconfig context (default: config, then kubectl's current).")(func)
-    func = namespace_option("Namespace (default: K8S_NAMESPACE, then config, then 'default').")(func)
+    func = namespace_option("Namespace (default: K8S_NAMESPACE, then config, then kubectl's own).")(func)
     return func
 
 

@@ -31,8 +31,9 @@ Which executor: -x if given (it must be allowed for the task; tasks
 pulled in by `pre` use it when they allow it, else their own), else the
 task's `executor`, else the first usable one of its `executors`, else
 `container` for a component that is a Compose service, else `local`.
--n/--namespace, --context and --pod are for the kubernetes executor and
-ignored by the others.
+-n/--namespace, --context, --pod and -c/--container are for the
+kubernetes executor and ignored by the others. --pod takes a pod name or a
+unique prefix of one.
 
 \b
 The task's stdout and stderr stream to emb's stdout and stderr; emb's own
@@ -45,9 +46,15 @@ file per run, and <task>.log links to the latest.
 run, emb's own lines become JSON Lines on stderr (stdout stays the task's).
 
 \b
+stdin: the task reads emb's stdin when it is a pipe or a file (kubectl
+exec -i); not a terminal (unless the task is interactive), not /dev/null.
+--no-stdin never passes it: `... | while read x; do emb run --no-stdin t; done`.
+
+
 Exit status: 0; a failing task's own code (emb stops there); 2 usage or
-configuration error; 125 a task cannot start; 130 interrupted (or a confirm
-prompt was not confirmed).
+configuration error; 124 --timeout stopped it; 125 a task cannot start;
+130 interrupted (or a confirm prompt was not confirmed); 255 the connection
+to the pod was lost after the task started (outcome unknown).
 """
 
 
@@ -77,7 +84,15 @@ TASK_ARGS = "emb.task_args"
 @click.option("-q", "--quiet", is_flag=True, help="Of emb's own lines, print only failures.")
 @namespace_option()
 @context_option()
-@click.option("--pod", metavar="NAME", help="Kubernetes pod to run in (instead of the first Ready one).")
+@click.option("--pod", metavar="NAME", help="Kubernetes pod to run in (a name or unique prefix).")
+@click.option("-c", "--container", metavar="NAME", help="Container of the pod (init, sidecar, ephemeral too).")
+@click.option("--no-stdin", is_flag=True, help="Never pass emb's stdin to the task.")
+@click.option("--all-pods", is_flag=True, help="Kubernetes: run the task in every Ready pod, one after another.")
+@click.option("--wait", "wait", is_flag=False, flag_value="5m", default=None, metavar="[=DURATION]",
+              callback=lambda c, p, v: _duration(v),
+              help="Kubernetes: wait for a Ready pod (default 5m).")
+@click.option("--timeout", metavar="DURATION", callback=lambda c, p, v: _duration(v),
+              help="Stop the task after DURATION (e.g. 90s, 5m, 1h30m): exit 124.")
 @flavor_option
 @pass_globals
 def run(
@@ -91,6 +106,11 @@ def run(
     namespace: str | None,
     kube_context: str | None,
     pod: str | None,
+    container: str | None,
+    no_stdin: bool,
+    all_pods: bool,
+    wait: float | None,
+    timeout: float | None,
     flavor: str | None,
 ) -> int:
     if flavor:
@@ -105,6 +125,11 @@ def run(
         namespace=namespace,
         kube_context=kube_context,
         pod=pod,
+        container=container,
+        no_stdin=no_stdin,
+        timeout=timeout,
+        all_pods=all_pods,
+        wait=wait,
         args=click.get_current_context().meta.get(TASK_ARGS, ()),
     )
     try:
@@ -114,3 +139,15 @@ def run(
             raise
         report_error(err)
         return err.exit_code
+
+
+def _duration(value: str | None) -> float | None:
+    """--timeout as kubectl reads durations (Go: 300s, 5m, 1h30m; a bare number is seconds)."""
+    if value is None:
+        return None
+    from emb.kube.target import duration_seconds, is_duration
+
+    text = value.strip()
+    if not (is_duration(text) or text.replace(".", "", 1).isdigit()) or duration_seconds(text) <= 0:
+        raise click.BadParameter(f"{value!r} is not a duration (e.g. 90s, 5m, 1h30m)")
+    return duration_seconds(text)

@@ -95,7 +95,8 @@ def build(doc: dict, *, root: Path, config_file: Path, flavor: str | None, origi
             rel_dir=rel,
             description=comp.get("description"),
             kubernetes=ComponentKubernetes(deployment=k8s.get("deployment"), selector=k8s.get("selector"),
-                                           container=k8s.get("container")),
+                                           container=k8s.get("container"), statefulset=k8s.get("statefulset"),
+                                           daemonset=k8s.get("daemonset")),
             tasks=tuple(ids),
             resources=tuple(resource_ids),
         )

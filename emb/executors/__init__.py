@@ -37,6 +37,11 @@ class RunContext(NamedTuple):
     stdout_tty: bool = False
     args: tuple[str, ...] = ()  # `emb run TASK -- ARG...`
     args_for: frozenset = frozenset()  # ids of the tasks that get them (those named on the command line)
+    container: str | None = None  # -c/--container (kubernetes)
+    no_stdin: bool = False  # --no-stdin: the task never reads emb's stdin
+    stdin_supplies: bool = False  # stdin is a pipe or a file (not a terminal, not /dev/null)
+    wait: float | None = None  # --wait[=DURATION]: seconds to wait for a Ready pod (kubernetes)
+    speculate: bool = False  # a real run (not --dry-run): the kubernetes executor may overlap lookup and exec
 
     def task_args(self, task: Task) -> tuple[str, ...]:
         """The arguments `task`'s script gets as "$@" (SPEC §3): those after `--`

@@ -11,7 +11,7 @@ import os
 import re
 from typing import NamedTuple
 
-from emb.errors import CannotStart
+from emb.errors import CannotStart, ConnectionLost
 from emb.kube.target import Target
 
 
@@ -26,6 +26,7 @@ class Failure(NamedTuple):
     name: str | None = None  # the object's name (not found / container not found)
     verb: str | None = None  # forbidden: "create", "list"...
     user: str | None = None  # forbidden: the user the cluster saw
+    lines: tuple[str, ...] = ()  # credentials: the plugin's own lines (what it printed)
 
 
 class _LazyPattern:
@@ -52,9 +53,20 @@ _FORBIDDEN = _LazyPattern(
     r'(?: in API group "(?P<group>[^"]*)")?'
 )
 _CONTAINER = _LazyPattern(
-    r'container not found \("(?P<name>[^"]+)"\)|container (?P<name2>\S+) is not valid for pod'
+    r'container (?P<name2>\S+) is not valid for pod|container (?P<name3>\S+) not found in pod'
 )
 _PATTERNS: tuple[tuple[str, _LazyPattern], ...] = (
+    # A credential plugin (users[].exec) failed: client-go says "getting credentials".
+    ("credentials", _LazyPattern(r"getting credentials: |exec plugin: invalid apiVersion|exec plugin is configured to use API version")),
+    # The API server reached, but not the node's kubelet (exec and logs go through it).
+    ("kubelet", _LazyPattern(r'error dialing backend|error sending request: \w+ "https?://[^"/]+:10250/')),
+    # Windows node: the runtime (hcsshim) cannot start a POSIX shell.
+    ("windows", _LazyPattern(r"hcs::System::CreateProcess")),
+    # The image has no such program (a distroless image has no sh).
+    ("no_shell", _LazyPattern(
+        r'OCI runtime exec failed: .*(?:executable file not found in \$PATH|exec: "[^"]*": stat [^:]*: no such file or directory)')),
+    # The kubelet looks the container up among the running ones only.
+    ("not_running", _LazyPattern(r'container not found \("(?P<name>[^"]+)"\)')),
     (
         "context",
         _LazyPattern(
@@ -134,8 +146,14 @@ def parse_failure(stderr: str | bytes) -> Failure:
                     user=fm.group("user"),
                 )
             return Failure(kind, reason)
+        if kind == "credentials":
+            own = tuple(ln.strip() for ln in text.splitlines()
+                        if ln.strip() and not _KUBECTL_LINE.match(ln.strip()))
+            return Failure(kind, reason, lines=own[-10:])
         if kind == "container":
-            return Failure(kind, reason, name=m.group("name") or m.group("name2"))
+            return Failure(kind, reason, name=m.group("name2") or m.group("name3"))
+        if kind == "not_running" and "name" in m.groupdict():
+            return Failure(kind, reason, name=m.group("name"))
         return Failure(kind, reason)
     return Failure("other", reason)
 
@@ -177,7 +195,7 @@ def error_for(
     """`cluster`: (context name, server URL) as the kubeconfig says, for the
     kinds whose message names them (unreachable, unauthorized)."""
     kind, reason = failure.kind, failure.reason
-    ctx, server = cluster or (target.context, None)
+    ctx, server = cluster or (target.context_name or target.context, target.server)
     if kind == "context":
         return CannotStart(
             f"kubectl context {target.context!r} not found in your kubeconfig"
@@ -189,6 +207,31 @@ def error_for(
                 if target.context
                 else "pick one: kubectl config use-context NAME, or pass --context",
             ],
+        )
+    where_ctx = f"context {ctx or '(none)'}, namespace {target.namespace}"
+    if kind == "credentials":
+        plugin = target.exec_plugin or "the credential plugin"
+        said = failure.lines[-1] if failure.lines else _short(reason)
+        hints = [f"{plugin} said: {line}" for line in failure.lines[-5:]]
+        hints.append(f"log in again for context {ctx or '(current)'} (e.g. aws sso login, kubelogin), then retry")
+        return CannotStart(f"credential plugin {plugin} failed ({where_ctx}): {said}", hints)
+    if kind == "kubelet":
+        return CannotStart(
+            f"the API server cannot reach the kubelet of pod {pod or '?'}'s node ({where_ctx}): {_short(reason)}",
+            [f"the cluster answers (get works), the node does not: {target.shell('get', 'pod', pod or 'POD', '-o', 'wide')}",
+             "ask the cluster's admins about the node (kubelet down, firewall); or pick another pod with --pod"],
+        )
+    if kind == "windows":
+        return CannotStart(
+            f"pod {pod or '?'} runs on a Windows node: there is no POSIX sh to run the task ({where_ctx})",
+            ["run the task on a Linux pod: set components.<name>.kubernetes.selector to select one, or use --pod"],
+        )
+    if kind == "no_shell":
+        container = f" (container {failure.name})" if failure.name else ""
+        return CannotStart(
+            f"pod {pod or '?'}{container} has no sh in its image (distroless?): emb cannot run a script there ({where_ctx})",
+            [f"debug it with kubectl debug (an ephemeral container with a shell): {target.shell('debug', '-it', pod or 'POD', '--image=busybox', '--target=CONTAINER')}",
+             "or run the task in a container whose image has a shell (-c/--container)"],
         )
     if kind == "unreachable":
         if not ctx and not server:
@@ -205,7 +248,7 @@ def error_for(
             x for x in (f"context {ctx}" if ctx else "", f"server {server}" if server else "") if x
         )
         return CannotStart(
-            f"cannot reach the Kubernetes cluster ({where or 'no server configured'}): {_short(reason)}",
+            f"cluster unreachable ({where or 'no server configured'}, namespace {target.namespace}): {_short(reason)}",
             [
                 f"check the cluster: {target.shell_global('cluster-info')}",
                 "check your network/VPN, or pick another cluster with --context",
@@ -224,20 +267,22 @@ def error_for(
         resource = failure.resource or ("pods/exec" if "exec" in doing else "pods")
         who = f"user {failure.user!r}" if failure.user else "your user"
         hints = [f"check your permissions: {target.shell('auth', 'can-i', verb, resource)}"]
+        if resource == "pods/exec":
+            hints.append("exec needs both create and get on pods/exec (API servers before 1.35 check get)")
         if (verb, resource) != ("create", "pods/exec"):
             hints.append(
                 f"running tasks also needs: {target.shell('auth', 'can-i', 'create', 'pods/exec')}"
             )
         hints.append("the RBAC Role emb needs is in docs/kubernetes.md")
         return CannotStart(
-            f"forbidden: {who} cannot {verb} {resource} in namespace {target.namespace} ({doing})",
+            f"forbidden: {who} cannot {verb} {resource} in namespace {target.namespace} (context {ctx or '(none)'}; {doing})",
             hints,
         )
     if kind == "not_found" and failure.resource == "namespaces":
         return namespace_not_found(target)
     if kind == "not_found" and (failure.resource or "").startswith("deployments"):
         return CannotStart(
-            f"deployment {failure.name!r} not found in namespace {target.namespace}",
+            f"deployment {failure.name!r} not found in namespace {target.namespace} (context {ctx or '(none)'})",
             [
                 f"list the deployments: {target.shell('get', 'deployments')}",
                 "set components.<name>.kubernetes.deployment (or .selector) in .emb.yml if it is named differently",
@@ -262,21 +307,29 @@ def error_for(
             f"container {name!r} not found in pod {pod or '?'} (namespace {target.namespace})",
             hints,
         )
+    if kind == "not_running" and failure.name:
+        return CannotStart(
+            f"container {failure.name!r} of pod {pod or '?'} is not running ({where_ctx})",
+            [f"see why: {target.shell('describe', 'pod', pod or 'POD')}",
+             f"its last output: {target.shell('logs', pod or 'POD', '-c', failure.name, '--previous')}"],
+        )
     if kind == "not_running":
         return CannotStart(
             f"pod {pod or '?'} is not running, cannot exec into it: {_short(reason)}",
             [f"check it: {target.shell('get', 'pod', pod or '', '-o', 'wide')}".replace("  ", " ")],
         )
     if kind == "lost":
-        return CannotStart(
-            f"lost the connection to the cluster while {doing}: {_short(reason)}",
+        # After the exec started: the task may have run, partly or fully (SPEC §3: 255).
+        return ConnectionLost(
+            f"lost the connection to the cluster while {doing} ({where_ctx}): {_short(reason)}; its outcome is unknown",
             [
-                f"the remote command may still be running; check: {target.shell_global('cluster-info')}"
+                f"the remote command may still be running; check: {target.shell('exec', pod or 'POD', '--', 'ps')}"
+                if pod else f"check the cluster: {target.shell_global('cluster-info')}",
             ],
         )
     hints = [f"run it yourself to see more: {command}"] if command else []
     return CannotStart(
-        f"kubectl failed while {doing}: {_short(reason) or 'no error message'}", hints
+        f"kubectl failed while {doing} ({where_ctx}): {_short(reason) or 'no error message'}", hints
     )
 
 

@@ -6,9 +6,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping, NamedTuple
 
+from pathlib import Path
+
+from emb import state
 from emb.errors import CannotStart, UsageError
 from emb.kube import kubectl
-from emb.kube.errors import namespace_not_found, parse_failure
+from emb.kube.names import check_name
+from emb.kube.errors import Failure, error_for, namespace_not_found, parse_failure
 from emb.kube.selectors import deployment_selector, parse_selector, selector_matches
 from emb.kube.target import Target
 from emb.model import pod_source
@@ -27,7 +31,45 @@ def pod_labels(pod: Pod) -> Mapping[str, str]:
 
 
 def pod_containers(pod: Pod) -> list[str]:
+    """The app containers (the ones a default choice is made from)."""
     return [c.get("name", "") for c in (pod.get("spec") or {}).get("containers") or []]
+
+
+def all_containers(pod: Pod) -> list[str]:
+    """Every container that may be named: app, init (native sidecars among them), ephemeral."""
+    spec = pod.get("spec") or {}
+    return [c.get("name", "") for key in ("containers", "initContainers", "ephemeralContainers")
+            for c in spec.get(key) or []]
+
+
+def container_status(pod: Pod, name: str) -> Mapping[str, Any] | None:
+    status = pod.get("status") or {}
+    for key in ("containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses"):
+        for cs in status.get(key) or []:
+            if cs.get("name") == name:
+                return cs
+    return None
+
+
+def state_words(cs: Mapping[str, Any]) -> str:
+    """`CrashLoopBackOff, last state OOMKilled (exit 137)` from a container status."""
+    state = cs.get("state") or {}
+    words = []
+    for kind in ("waiting", "terminated"):
+        if state.get(kind):
+            words.append(state[kind].get("reason") or kind)
+    last = (cs.get("lastState") or {}).get("terminated") or {}
+    if last:
+        code = last.get("exitCode")
+        words.append(f"last state {last.get('reason') or 'Terminated'}"
+                     + (f" (exit {code})" if code is not None else ""))
+    return ", ".join(words) or "not running"
+
+
+def is_windows(pod: Pod) -> bool:
+    spec = pod.get("spec") or {}
+    return ((spec.get("os") or {}).get("name") == "windows"
+            or (spec.get("nodeSelector") or {}).get("kubernetes.io/os") == "windows")
 
 
 def is_terminating(pod: Pod) -> bool:
@@ -62,19 +104,95 @@ def oldest_first(pods: Iterable[Pod]) -> list[Pod]:
     return sorted(pods, key=lambda p: (created_at(p) or _FAR_FUTURE, pod_name(p)))
 
 
-def pick_pod(pods: Iterable[Pod], exclude: Iterable[str] = ()) -> Pod | None:
-    """The first Ready pod, oldest first, ties by name (SPEC §4 "Which pod")."""
+REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
+
+
+def owner_replicaset(pod: Pod) -> str | None:
+    """The name its revision is known by: the owning ReplicaSet, else (StatefulSet,
+    DaemonSet pods) the controller-revision-hash label, as a ControllerRevision name."""
+    meta = pod.get("metadata") or {}
+    for ref in meta.get("ownerReferences") or []:
+        if ref.get("kind") == "ReplicaSet":
+            return ref.get("name")
+    revision = (meta.get("labels") or {}).get("controller-revision-hash")
+    if revision:
+        owner = next((r.get("name") for r in meta.get("ownerReferences") or []
+                      if r.get("kind") in ("StatefulSet", "DaemonSet")), None)
+        # StatefulSet pods carry the ControllerRevision's name, DaemonSet pods its hash.
+        return revision if owner is None or revision.startswith(owner + "-") else f"{owner}-{revision}"
+    return None
+
+
+def revisions(replicasets: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """ReplicaSet name -> its Deployment revision (annotation); ControllerRevision name
+    (StatefulSets, DaemonSets) -> its .revision."""
+    out = {}
+    for rs in replicasets:
+        meta = rs.get("metadata") or {}
+        try:
+            if rs.get("kind") == "ControllerRevision":
+                out[meta.get("name", "")] = int(rs.get("revision"))
+            else:
+                out[meta.get("name", "")] = int((meta.get("annotations") or {}).get(REVISION_ANNOTATION, ""))
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+def ordered_ready(pods: Iterable[Pod], replicasets: Iterable[Mapping[str, Any]] = (),
+                  exclude: Iterable[str] = ()) -> list[Pod]:
+    """Ready pods in SPEC §4 order: those of the newest ReplicaSet revision first (so a
+    task started right after a deploy runs the new image), then oldest first, ties by name."""
     skip = set(exclude)
     ready = [p for p in pods if is_ready(p) and pod_name(p) not in skip]
-    ordered = oldest_first(ready)
+    revs = revisions(replicasets)
+    newest = max((revs.get(owner_replicaset(p) or "", -1) for p in ready), default=-1)
+    return sorted(oldest_first(ready), key=lambda p: revs.get(owner_replicaset(p) or "", -1) != newest)
+
+
+def pick_pod(pods: Iterable[Pod], exclude: Iterable[str] = (),
+             replicasets: Iterable[Mapping[str, Any]] = ()) -> Pod | None:
+    """The first Ready pod (SPEC §4 "Which pod"): newest revision, then oldest, then name."""
+    ordered = ordered_ready(pods, replicasets, exclude)
     return ordered[0] if ordered else None
 
 
+def rollout_warning(pods: Iterable[Pod], replicasets: Iterable[Mapping[str, Any]], chosen: Pod) -> str | None:
+    """A warning when the component's live pods span several revisions (a rollout is
+    in progress), saying which revision the chosen pod runs."""
+    revs = revisions(replicasets)
+    live = [p for p in pods if not is_terminating(p) and owner_replicaset(p) in revs]
+    seen = sorted({revs[owner_replicaset(p)] for p in live})
+    if len(seen) < 2:
+        return None
+    mine = revs.get(owner_replicaset(chosen) or "")
+    newest = seen[-1]
+    if mine == newest:
+        return f"a rollout is in progress (revisions {', '.join(map(str, seen))}); running in pod {pod_name(chosen)} of the newest revision, {newest}"
+    return (f"a rollout is in progress and no pod of the newest revision ({newest}) is Ready yet: "
+            f"running in pod {pod_name(chosen)} of revision {mine} (the previous image)")
+
+
 def pod_status(pod: Pod) -> str:
-    """A one-word status like kubectl's STATUS column."""
+    """A one-word status like kubectl's STATUS column (init containers as `Init:N/M`,
+    `Init:CrashLoopBackOff`; native sidecars do not hold the pod in Init)."""
     if is_terminating(pod):
         return "Terminating"
     status = pod.get("status") or {}
+    sidecars = {c.get("name") for c in (pod.get("spec") or {}).get("initContainers") or []
+                if c.get("restartPolicy") == "Always"}
+    inits = [cs for cs in status.get("initContainerStatuses") or [] if cs.get("name") not in sidecars]
+    for number, cs in enumerate(inits):
+        state = cs.get("state") or {}
+        terminated = state.get("terminated") or {}
+        if terminated and terminated.get("exitCode") == 0:
+            continue
+        if terminated:
+            return f"Init:{terminated.get('reason') or 'Error'}" if terminated.get("reason") else f"Init:ExitCode:{terminated.get('exitCode')}"
+        waiting = (state.get("waiting") or {}).get("reason")
+        if waiting and waiting != "PodInitializing":
+            return f"Init:{waiting}"
+        return f"Init:{number}/{len(inits)}"
     for cs in status.get("containerStatuses") or []:
         state = cs.get("state") or {}
         waiting = state.get("waiting") or {}
@@ -87,9 +205,14 @@ def pod_status(pod: Pod) -> str:
 
 
 def ready_count(pod: Pod) -> str:
-    statuses = (pod.get("status") or {}).get("containerStatuses") or []
+    """kubectl's READY: app containers and native sidecars."""
+    sidecars = {c.get("name") for c in (pod.get("spec") or {}).get("initContainers") or []
+                if c.get("restartPolicy") == "Always"}
+    status = pod.get("status") or {}
+    statuses = [*(status.get("containerStatuses") or []),
+                *(cs for cs in status.get("initContainerStatuses") or [] if cs.get("name") in sidecars)]
     ready = sum(1 for cs in statuses if cs.get("ready"))
-    return f"{ready}/{len(pod_containers(pod))}"
+    return f"{ready}/{len(pod_containers(pod)) + len(sidecars)}"
 
 
 def restart_count(pod: Pod) -> int:
@@ -144,11 +267,11 @@ def pick_container(
     annotation > the only container > error listing the containers."""
     names = pod_containers(pod)
     pod_id = pod_name(pod)
-    listed = ", ".join(names) or "none"
+    listed = ", ".join(all_containers(pod)) or "none"
     if configured:
-        if configured in names:
+        if configured in all_containers(pod):
             return configured
-        hints = [f"set components.{component}.kubernetes.container in .emb.yml to one of: {listed}"]
+        hints = [f"set components.{component}.kubernetes.container in .emb.yml (or -c) to one of: {listed}"]
         if target:
             hints.append(
                 f"check: {target.shell('get', 'pod', pod_id, '-o', 'jsonpath={.spec.containers[*].name}')}"
@@ -187,54 +310,158 @@ def _raise(err: Exception):
 
 
 class PodSet(NamedTuple):
-    """A component's pods as found in the cluster."""
+    """A component's pods as found in the cluster (and the ReplicaSets among them)."""
 
     selector: str
     deployment: str | None  # set when the selector came from a Deployment
     pods: tuple[Pod, ...]
+    replicasets: tuple[Mapping[str, Any], ...] = ()
 
 
-def component_pods(target: Target, component, settings) -> PodSet:
-    """One `get pods -l SEL` (plus one `get deployment` when the selector comes
-    from a Deployment). Empty results are checked for a missing namespace."""
-    kind, value = pod_source(component, settings)
-    deployment = None
-    if kind == "deployment":
-        deployment = value
-        doing = f"looking up deployment {value} of component {component.name}"
-        proc = kubectl.run_kubectl(target, ["get", "deployment", value, "-o", "json"])
-        if proc.returncode != 0:
-            failure = parse_failure(proc.stderr)
-            if failure.kind == "not_found" and kubectl.namespace_missing(target):
-                raise namespace_not_found(target)
-            raise kubectl.explain(
-                target, failure, doing=doing, command=target.shell("get", "deployment", value)
-            )
-        dep = kubectl.parse_json(proc.stdout, target, ["get", "deployment", value], doing)
-        selector = deployment_selector(dep)
-        if not selector:
-            raise CannotStart(
-                f"deployment {value} has an empty spec.selector; emb cannot tell its pods",
-                [
-                    f"check it: {target.shell('get', 'deployment', value, '-o', 'yaml')}",
-                    f"or set components.{component.name}.kubernetes.selector in .emb.yml",
-                ],
-            )
+SELECTOR_CACHE = "kube-selectors.json"
+_CACHE_KEY = "v1"
+
+
+def _cache_file(monorepo) -> Path | None:
+    if monorepo is None:
+        return None
+    return state.flavor_dir(monorepo.root, monorepo.flavor) / "cache" / SELECTOR_CACHE
+
+
+def _cache_slot(target: Target, name: str, kind: str = "deployment") -> str:
+    return "\t".join((target.context_name or "", target.server or "", target.namespace, kind, name))
+
+
+def cached_selector(monorepo, target: Target, name: str, kind: str = "deployment") -> str | None:
+    """A workload's spec.selector is immutable: once read, it is kept under .emb/."""
+    file = _cache_file(monorepo)
+    records = state.read_record(file, _CACHE_KEY) if file else None
+    value = (records or {}).get(_cache_slot(target, name, kind)) if isinstance(records, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def remember_selector(monorepo, target: Target, name: str, selector: str | None, kind: str = "deployment") -> None:
+    file = _cache_file(monorepo)
+    if file is None:
+        return
+    records = state.read_record(file, _CACHE_KEY)
+    records = dict(records) if isinstance(records, dict) else {}
+    if selector:
+        records[_cache_slot(target, name, kind)] = selector
     else:
-        selector = value
+        records.pop(_cache_slot(target, name, kind), None)
+    state.write_record(file, _CACHE_KEY, records)
+
+
+POD_CACHE = "kube-pods.json"
+
+
+def _pod_slot(target: Target, component) -> str:
+    k = component.kubernetes
+    return "\t".join((target.context_name or "", target.server or "", target.namespace, component.name,
+                      k.deployment or "", k.selector or "", k.statefulset or "", k.daemonset or ""))
+
+
+def cached_choice(monorepo, target: Target, component, container: str | None) -> "PodChoice | None":
+    """The pod (and container) the last run of this component chose, if any."""
+    if monorepo is None:
+        return None
+    file = state.flavor_dir(monorepo.root, monorepo.flavor) / "cache" / POD_CACHE
+    records = state.read_record(file, _CACHE_KEY)
+    value = records.get(_pod_slot(target, component)) if isinstance(records, dict) else None
+    if not (isinstance(value, list) and len(value) == 4 and all(isinstance(v, (str, type(None))) for v in value)):
+        return None
+    pod, chosen, selector, deployment = value
+    if not pod or not chosen or (container and chosen != container):
+        return None
+    return PodChoice(pod, chosen, selector, deployment)
+
+
+def remember_choice(monorepo, target: Target, component, choice: "PodChoice") -> None:
+    if monorepo is None:
+        return
+    file = state.flavor_dir(monorepo.root, monorepo.flavor) / "cache" / POD_CACHE
+    records = state.read_record(file, _CACHE_KEY)
+    records = dict(records) if isinstance(records, dict) else {}
+    slot = _pod_slot(target, component)
+    value = [choice.pod, choice.container, choice.selector, choice.deployment]
+    if records.get(slot) != value:
+        records[slot] = value
+        state.write_record(file, _CACHE_KEY, records)
+
+
+def deployment_selector_of(target: Target, component, name: str, kind: str = "deployment") -> str:
+    """One `get deployment|statefulset|daemonset NAME`: its spec.selector as a -l string."""
+    doing = f"looking up {kind} {name} of component {component.name}"
+    proc = kubectl.run_kubectl(target, ["get", kind, "-o", "json", "--", name])
+    if proc.returncode != 0:
+        failure = parse_failure(proc.stderr)
+        if failure.kind == "not_found" and kubectl.namespace_missing(target):
+            raise namespace_not_found(target)
+        if failure.kind == "not_found" and kind != "deployment":
+            raise CannotStart(f"{kind} {name!r} not found in namespace {target.namespace} ({target.describe()})",
+                              [f"list them: {target.shell('get', kind + 's')}"])
+        raise kubectl.explain(target, failure, doing=doing, command=target.shell("get", kind, name))
+    dep = kubectl.parse_json(proc.stdout, target, ["get", kind, name], doing)
+    selector = deployment_selector(dep)
+    if not selector:
+        raise CannotStart(
+            f"{kind} {name} has an empty spec.selector; emb cannot tell its pods",
+            [
+                f"check it: {target.shell('get', kind, name, '-o', 'yaml')}",
+                f"or set components.{component.name}.kubernetes.selector in .emb.yml",
+            ],
+        )
+    return selector
+
+
+def _list(target: Target, component, selector: str, kind: str = "deployment"
+          ) -> tuple[tuple[Pod, ...], tuple[Mapping, ...]]:
+    """One `get pods,replicasets -l SEL -o json` (controllerrevisions for StatefulSets and
+    DaemonSets): the pods and what tells their revisions."""
+    revisions = "controllerrevisions" if kind in ("statefulset", "daemonset") else "replicasets"
     listing = kubectl.get_json(
         target,
-        ["get", "pods", "-l", selector],
+        ["get", f"pods,{revisions}", f"--selector={selector}"],
         doing=f"listing the pods of component {component.name}",
     )
-    pods = tuple(listing.get("items") or [])
-    if not pods and deployment is None and kubectl.namespace_missing(target):
+    items = listing.get("items") or []
+    return (tuple(i for i in items if i.get("kind") in (None, "Pod")),
+            tuple(i for i in items if i.get("kind") in ("ReplicaSet", "ControllerRevision")))
+
+
+def component_pods(target: Target, component, settings, monorepo=None) -> PodSet:
+    """One `get pods,replicasets -l SEL`; a Deployment's selector comes from the cache
+    under .emb/ or one `get deployment` (then cached). A cached selector that matches
+    nothing is read again once. Empty results are checked for a missing namespace."""
+    kind, value = pod_source(component, settings)
+    deployment = None
+    if kind in ("deployment", "statefulset", "daemonset"):
+        configured = getattr(component.kubernetes, kind)
+        check_name(kind, value, f"components.{component.name}.kubernetes.{kind}"
+                   if configured else f"component name {component.name}")
+        deployment = value if kind == "deployment" else f"{kind}/{value}"
+        selector = cached_selector(monorepo, target, value, kind)
+        if selector:
+            pods, replicasets = _list(target, component, selector, kind)
+            if pods:
+                return PodSet(selector, deployment, pods, replicasets)
+        fresh = deployment_selector_of(target, component, value, kind)
+        if fresh != selector:
+            remember_selector(monorepo, target, value, fresh, kind)
+            pods, replicasets = _list(target, component, fresh, kind)
+        return PodSet(fresh, deployment, pods, replicasets)
+    selector = value
+    pods, replicasets = _list(target, component, selector)
+    if not pods and kubectl.namespace_missing(target):
         raise namespace_not_found(target)
-    return PodSet(selector, deployment, pods)
+    return PodSet(selector, deployment, pods, replicasets)
 
 
 def no_pods_error(target: Target, podset: PodSet, component: str) -> CannotStart:
-    via = f" (deployment {podset.deployment}'s selector)" if podset.deployment else ""
+    workload = podset.deployment and (podset.deployment if "/" in podset.deployment
+                                      else f"deployment {podset.deployment}")
+    via = f" ({workload}'s selector)" if workload else ""
     return CannotStart(
         f"no pods match selector {podset.selector}{via} in namespace {target.namespace} for component {component}",
         [
@@ -266,33 +493,82 @@ class PodChoice(NamedTuple):
     container: str
     selector: str | None = None  # None when the pod was given with --pod
     deployment: str | None = None
+    warning: str | None = None  # e.g. a rollout in progress
+
+
+def check_runnable(target: Target, pod: Pod, container: str) -> None:
+    """Before the exec: a Windows pod has no sh; a container that is not running
+    (crash-looping, finished init container) cannot be exec'd into."""
+    name = pod_name(pod)
+    if is_windows(pod):
+        raise error_for(target, Failure("windows", ""), doing="", pod=name)
+    cs = container_status(pod, container)
+    if cs is not None and not (cs.get("state") or {}).get("running"):
+        raise CannotStart(
+            f"container {container!r} of pod {name} is not running: {state_words(cs)} ({target.describe()})",
+            [f"see why: {target.shell('describe', 'pod', name)}",
+             f"its last output: {target.shell('logs', name, '-c', container, '--previous')}"],
+        )
+
+
+def match_prefix(target: Target, prefix: str) -> Pod:
+    """--pod PREFIX: the one pod of the namespace whose name is PREFIX or starts with it."""
+    listing = kubectl.get_json(target, ["get", "pods"], doing=f"looking up pod {prefix}")
+    items = [p for p in listing.get("items") or [] if pod_name(p).startswith(prefix)]
+    exact = [p for p in items if pod_name(p) == prefix]
+    if exact:
+        return exact[0]
+    if len(items) == 1:
+        return items[0]
+    if not items:
+        raise CannotStart(f"no pod named {prefix!r} (or starting with it) in namespace {target.namespace}",
+                          [f"list the pods: {target.shell('get', 'pods')}"])
+    names = ", ".join(sorted(pod_name(p) for p in items)[:8])
+    raise UsageError(f"--pod {prefix}: several pods start with it: {names}", ["give more of the name"])
 
 
 def choose_pod(
-    target: Target, component, settings, *, pod: str | None = None, exclude: Iterable[str] = ()
+    target: Target, component, settings, *, pod: str | None = None, exclude: Iterable[str] = (),
+    container: str | None = None, monorepo=None, podset: PodSet | None = None,
 ) -> PodChoice:
     """SPEC §4: the pod and container a component's task runs in.
 
-    `--pod NAME` with a configured container needs no lookup at all (kubectl
-    exec reports a missing pod or container itself; see retry/exec errors);
-    otherwise one `get pod NAME`. Without --pod: `component_pods`, then the
-    first Ready pod, oldest first.
+    `--pod NAME` with a known container (-c or kubernetes.container) needs no
+    lookup at all (kubectl exec reports a missing pod or container itself; a
+    name prefix is resolved after that failure); otherwise one `get pods` to
+    resolve the name (or a unique prefix). Without --pod: `component_pods`,
+    then the first Ready pod (newest revision, oldest first).
     """
-    configured = component.kubernetes.container
+    configured = container or component.kubernetes.container
+    if pod:
+        check_name("pod", pod, "--pod")
+    if configured:
+        check_name("container", configured, "-c/--container" if container else
+                   f"components.{component.name}.kubernetes.container")
     if pod:
         if configured:
-            return PodChoice(pod, configured)
-        doc = kubectl.get_json(target, ["get", "pod", pod], doing=f"looking up pod {pod}")
-        return PodChoice(pod, pick_container(doc, None, component.name, target))
-    podset = component_pods(target, component, settings)
+            return PodChoice(check_name("pod", pod, "--pod"), configured)
+        doc = match_prefix(target, pod)
+        chosen = pick_container(doc, None, component.name, target)
+        check_runnable(target, doc, chosen)
+        return PodChoice(pod_name(doc), chosen)
+    podset = podset or component_pods(target, component, settings, monorepo)
     if not podset.pods:
         raise no_pods_error(target, podset, component.name)
-    chosen = pick_pod(podset.pods, exclude=exclude)
+    chosen = pick_pod(podset.pods, exclude=exclude, replicasets=podset.replicasets)
     if chosen is None:
         raise no_ready_pod_error(target, podset, component.name)
-    container = pick_container(chosen, configured, component.name, target)
-    return PodChoice(pod_name(chosen), container, podset.selector, podset.deployment)
+    name = pick_container(chosen, configured, component.name, target)
+    check_runnable(target, chosen, name)
+    return PodChoice(pod_name(chosen), name, podset.selector, podset.deployment,
+                     rollout_warning(podset.pods, podset.replicasets, chosen))
 
+
+def newest_running(podset: PodSet) -> Pod | None:
+    """`emb kubernetes shell` with no Ready pod: the newest Running one."""
+    running = [p for p in podset.pods if not is_terminating(p)
+               and (p.get("status") or {}).get("phase") == "Running"]
+    return oldest_first(running)[-1] if running else None
 
 
 # ---------------------------------------------------------------------------

@@ -59,15 +59,23 @@ def run(cmd: Command, *, log_path: Path, quiet: bool = False) -> RunResult:
 
 
 def capture(argv, *, timeout: float = LOOKUP_TIMEOUT, cwd: Path | None = None,
-            env: dict[str, str] | None = None, input: bytes | None = None) -> Captured:
+            env: dict[str, str] | None = None, share_terminal: bool = False,
+            input: bytes | None = None) -> Captured:
     """Run a lookup with stdin closed (or fed `input`, e.g. a password for
     `--password-stdin`) and its output captured. Never raises for the tool's
     exit code, a missing program, or a timeout: they are results.
+
+    `share_terminal`: stdin stays emb's (a terminal) and stderr is copied to
+    emb's stderr as it comes while also captured, so a prompt the tool (or a
+    credential plugin it starts) prints and answers works; no timeout then:
+    the user is typing.
 
     The tool runs with `launch.tool_environ(env)` (PATH, DOCKER_*, KUBECONFIG
     as emb was started with). SIGTERM/SIGHUP to emb meanwhile end the tool
     too, then raise Stopped (exit 128+N): no lookup outlives emb."""
     argv = tuple(argv)
+    if share_terminal:
+        return _capture_sharing(argv, cwd, launch.tool_environ(env))
     forwarder = SignalForwarder()
     with forwarder.installed():
         try:
@@ -94,6 +102,40 @@ def capture(argv, *, timeout: float = LOOKUP_TIMEOUT, cwd: Path | None = None,
     if forwarder.signum is not None:
         raise Stopped(forwarder.signum)
     return Captured(argv, proc.returncode, out, err)
+
+
+def _capture_sharing(argv: tuple, cwd, env) -> Captured:
+    import threading
+
+    try:
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except OSError as exc:
+        return Captured(argv, -1, start_errno=exc.errno)
+    err = bytearray()
+
+    def copy_stderr():
+        for chunk in iter(lambda: proc.stderr.read1(65536), b""):
+            err.extend(chunk)
+            try:
+                sys.stderr.buffer.write(chunk)
+                sys.stderr.flush()
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=copy_stderr, daemon=True)
+    thread.start()
+    try:
+        out = proc.stdout.read()
+        proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        proc.wait()
+        raise
+    finally:
+        thread.join()
+        proc.stdout.close()
+        proc.stderr.close()
+    return Captured(argv, proc.returncode, out, bytes(err))
 
 
 def passthrough(argv: list[str], *, cwd: Path | None = None, stdin=None,

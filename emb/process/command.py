@@ -13,7 +13,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping, NamedTuple
+from typing import Callable, Mapping, NamedTuple
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})  # read-only default for mapping fields
 
@@ -30,6 +30,13 @@ class Command(NamedTuple):
     # One of emb's tools (docker, compose, kubectl): PATH and the tool variables come
     # from the environment emb was started in, never the repository's (emb.launch).
     tool: bool = False
+    # Bytes the child reads first on its stdin (piped mode), e.g. the task vars as
+    # `export` lines, so secret values never appear on a command line. None: stdin is
+    # emb's own. With a header, `stdin_follows` says whether emb's stdin is copied
+    # after it (else the child's stdin ends after the header). A callable header is
+    # waited for in the feeding thread (None: end the input without one).
+    stdin_header: "bytes | Callable[[], bytes | None] | None" = None
+    stdin_follows: bool = False
 
     def shell_line(self) -> str:
         """The argv shell-quoted, as `--dry-run` prints it."""

@@ -72,12 +72,15 @@ def run_piped(cmd: Command, *, log_path: Path, quiet: bool) -> RunResult:
                     cmd.argv,
                     cwd=cmd.cwd,
                     env=child_environment(cmd),
+                    stdin=None if cmd.stdin_header is None else subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE,
                     start_new_session=True,
                 )
             except (OSError, ValueError) as err:
                 raise spawn_error(cmd, err) from None
+            if cmd.stdin_header is not None:
+                _feed_stdin(proc, cmd.stdin_header, cmd.stdin_follows)
             code = pump.run(proc)
         return RunResult(
             exit_code=code,
@@ -89,6 +92,37 @@ def run_piped(cmd: Command, *, log_path: Path, quiet: bool) -> RunResult:
         )
     finally:
         os.close(log_fd)
+
+
+def _feed_stdin(proc: subprocess.Popen, header, follows: bool) -> None:
+    """The child's stdin: `header`, then (if `follows`) emb's own stdin byte for byte
+    until its end, then end of input. A thread, so the output loop never waits on it;
+    a child that stops reading (exits) ends it quietly. `header` may be a callable
+    that blocks until the header is known: None from it means "end the input now"."""
+    pipe = proc.stdin
+    fd = pipe.fileno()
+
+    def feed():
+        try:
+            data = header() if callable(header) else header
+            if data is None:
+                return
+            write_all(fd, data)
+            if follows:
+                while True:
+                    chunk = os.read(0, BUFFER_SIZE)
+                    if not chunk:
+                        break
+                    write_all(fd, chunk)
+        except OSError:
+            pass  # EPIPE: the child is gone; EBADF: emb's stdin is closed
+        finally:
+            try:
+                pipe.close()
+            except OSError:
+                pass
+
+    threading.Thread(target=feed, name="emb-stdin", daemon=True).start()
 
 
 class _Pump:

@@ -85,8 +85,10 @@ components:
 """
 
 
-def start_kubesim(work: Path) -> tuple[subprocess.Popen, Path]:
-    """tests/kubesim on a free port with one 2-replica Deployment; (process, kubeconfig)."""
+def start_kubesim(work: Path, latency_ms: float = 0) -> tuple[subprocess.Popen, Path]:
+    """tests/kubesim on a free port with one 2-replica Deployment; (process, kubeconfig).
+    `latency_ms`: every API request waits that long (a remote cluster)."""
+    work.mkdir(parents=True, exist_ok=True)
     manifest = work / "manifest.yaml"
     manifest.write_text(MANIFEST)
     kubeconfig = work / "kubeconfig"
@@ -104,6 +106,7 @@ def start_kubesim(work: Path) -> tuple[subprocess.Popen, Path]:
             str(_free_port()),
             "--kubeconfig",
             str(kubeconfig),
+            *(["--latency", str(latency_ms)] if latency_ms else []),
         ],
         cwd=TOP,
         stdin=subprocess.DEVNULL,
@@ -265,7 +268,64 @@ def measure(runs: int, work: Path) -> list[Row]:
             )
         for row in detail:
             row.detail = True
-        return rows + detail
+        return rows + detail + real_cluster(runs, work / "real")
+    finally:
+        stop(proc)
+
+
+REAL_GOAL = "ratio ≤ 1.5"
+PLUGIN_DELAY = "0.3"  # seconds the credential plugin takes (aws eks get-token: 0.3-1 s)
+
+
+def kubectl_counts(root: Path, env: dict[str, str], pod: str) -> str:
+    """How many kubectl processes each path starts (EMB_KUBECTL = a counting wrapper)."""
+    calls = root.parent / "kubectl-calls"
+    calls.mkdir(exist_ok=True)
+    wrapper = root.parent / "count-kubectl"
+    wrapper.write_text(f"#!/bin/sh\necho >> {calls}/n\nexec kubectl \"$@\"\n")
+    wrapper.chmod(0o755)
+    counted = {**env, "EMB_KUBECTL": str(wrapper)}
+    out = []
+    state = root / ".emb"
+    shutil.rmtree(state, ignore_errors=True)
+    for label, args in (("selector", ["api:noop"]), ("Deployment, cold", ["viadeploy:noop"]),
+                        ("Deployment, warm", ["viadeploy:noop"]),
+                        ("--pod + container", ["api:noop", "--pod", pod, "-c", "api"])):
+        (calls / "n").write_text("")
+        subprocess.run(emb_argv("run", *args), cwd=root, env=counted, capture_output=True, check=True)
+        out.append(f"{label} {len((calls / 'n').read_text().splitlines())}")
+    return "kubectl processes per run: " + ", ".join(out)
+
+
+def real_cluster(runs: int, work: Path) -> list[Row]:
+    """The "real cluster" model: 40 ms per API request and a 300 ms credential plugin
+    (context sim-exec), emb's Deployment path (warm) vs a bare `kubectl exec`."""
+    what = (f"real cluster (kubesim --latency 40, a {float(PLUGIN_DELAY) * 1000:.0f} ms credential plugin):"
+            " `emb run` (Deployment, warm) vs `kubectl exec`")
+    proc, kubeconfig = start_kubesim(work, latency_ms=40)
+    try:
+        root = work / "monorepo"
+        root.mkdir()
+        (root / ".emb.yml").write_text(EMB_YML.replace("kubernetes: {namespace", "kubernetes: {context: sim-exec, namespace"))
+        env = clean_env(KUBECONFIG=str(kubeconfig), KUBESIM_CREDENTIAL_DELAY=PLUGIN_DELAY)
+        import json
+
+        plan = subprocess.run(emb_argv("run", "--dry-run", "--json", "viadeploy:noop"), cwd=root, env=env,
+                              capture_output=True, text=True, check=True).stdout  # warms the selector cache
+        pod = json.loads(plan)["tasks"][0]["details"]["pod"]
+        bare = ["kubectl", "--context", "sim-exec", "--namespace", NAMESPACE, "exec", pod, "-c", "api",
+                "--", "sh", "-c", "true"]
+        row = compare(what, emb_argv("run", "viadeploy:noop"), bare, runs=runs, env=env, cwd=root,
+                      baseline_what="`kubectl exec POD -c api -- sh -c true`", goal=REAL_GOAL,
+                      judge=ratio_at_most(1.5))
+        pod_row = compare("… real cluster: `emb run --pod POD -c api` (one kubectl process) vs `kubectl exec`",
+                          emb_argv("run", "api:noop", "--pod", pod, "-c", "api"), bare, runs=runs, env=env,
+                          cwd=root, baseline_what="`kubectl exec POD -c api -- sh -c true`")
+        pod_row.detail = True
+        counts = kubectl_counts(root, env, pod)
+        print(counts, file=sys.stderr)
+        row.note = counts if not getattr(row, "note", "") else f"{row.note}; {counts}"
+        return [row, pod_row]
     finally:
         stop(proc)
 

@@ -73,6 +73,7 @@ def normalize(text: str, root: Path, extra: dict[str, str] = {}) -> str:
     text = text.replace(str(root), "<ROOT>")
     for value, name in extra.items():
         text = text.replace(value, name)
+    text = re.sub(r"emb-run-[0-9a-f]{12}\.pid", "emb-run-<TOKEN>.pid", text)  # random per kubernetes run
     return re.sub(r"/[^\s'\"]*/python3?(\.\d+)?", "<PYTHON>", text)
 
 

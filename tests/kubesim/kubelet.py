@@ -373,11 +373,24 @@ def compute_status(pod: dict, *, phase: str, ready: bool) -> dict:
         return s
 
     init_statuses = []
+    init_crashed = False
     for c in spec.get("initContainers") or []:
         if is_sidecar(c):
             init_statuses.append(regular(c, sidecar=True))
             continue
         s = base(c)
+        # crash-loop naming a (non-sidecar) init container: the pod never gets past it
+        # (kubelet: Init:CrashLoopBackOff; the app containers wait in PodInitializing).
+        if (not init_crashed and (ann.get(CRASH_LOOP) or "").strip().lower() not in ("true", "1", "yes")
+                and names_flag(ann.get(CRASH_LOOP), c["name"])):
+            init_crashed = True
+            s.update(ready=False, started=False, restartCount=_restarts(ann, c["name"], 5))
+            s["lastState"] = terminated(1, "Error", s["containerID"])
+            s["state"] = {"waiting": {"reason": "CrashLoopBackOff", "message": (
+                f"back-off 5m0s restarting failed container={c['name']} "
+                f"pod={meta['name']}_{meta['namespace']}({meta.get('uid', '')})")}}
+            init_statuses.append(s)
+            continue
         s["lastState"] = {}
         if phase == "Pending":
             s.pop("containerID")
@@ -387,6 +400,13 @@ def compute_status(pod: dict, *, phase: str, ready: bool) -> dict:
         s.update(ready=False, started=False)
         init_statuses.append(s)
     statuses = [regular(c) for c in spec.get("containers") or []]
+    if init_crashed:
+        for s in statuses:
+            s.pop("containerID", None)
+            s.update(ready=False, started=False, state={"waiting": {"reason": "PodInitializing"}})
+            unready.append(s["name"])
+        phase = "Pending"
+        running = False
     ephemeral = []
     for c in spec.get("ephemeralContainers") or []:
         s = base(c)

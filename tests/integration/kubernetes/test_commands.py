@@ -141,7 +141,7 @@ def test_restart_all_with_wait(repo):
     repo.write(CONFIG)
     repo.sim.clear_requests()
     repo.sim.set_delays(pod_start=0.5)
-    out = repo.emb("kubernetes", "restart", "--wait", timeout=60)
+    out = repo.emb("kubernetes", "restart", "--all", "--wait", timeout=60)
     assert out.returncode == 0, out.stderr
     patched = sorted(
         r.path.rsplit("/", 1)[-1] for r in repo.sim.api_calls(verb="patch", resource="deployments")
@@ -170,7 +170,7 @@ def test_shell_without_terminal_reads_stdin(repo):
     out = repo.emb("kubernetes", "shell", "api", input="echo in $HOSTNAME; exit 4\n")
     assert out.returncode == 4
     assert out.stdout == f"in {pod}\n"
-    assert repo.sim.execs[-1].command == ["sh"] and repo.sim.execs[-1].tty is False
+    assert repo.sim.execs[-1].command[:2] == ["sh", "-c"] and "exec bash" in repo.sim.execs[-1].command[2] and repo.sim.execs[-1].tty is False
 
 
 def test_shell_on_a_terminal(repo):

@@ -65,8 +65,8 @@ def test_pod_flag_pod_missing(repo):
     repo.write(CONFIG.replace("rootDir: .", "rootDir: .\n    kubernetes: {container: api}"))
     out = repo.emb("run", "api:migrate", "--pod", "api-gone")
     assert out.returncode == 125, out.stderr
-    assert "emb: error: pod 'api-gone' not found in namespace default" in out.stderr
-    assert "hint: list the pods: kubectl --namespace default get pods" in out.stderr
+    assert "emb: error: no pod named 'api-gone' (or starting with it) in namespace default" in out.stderr
+    assert "hint: list the pods: kubectl get pods" in out.stderr
 
 
 INTERACTIVE = """\

@@ -8,13 +8,15 @@ exercised in tests/integration/kubernetes.
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from emb.errors import CannotStart, ConfigError
-from emb.executors.kubernetes import KubernetesExecutor, build_script, exec_argv
+from emb.executors.kubernetes import KubernetesExecutor, build_script, exec_argv, stop_script, vars_header
+from emb.executors.script import script_argv
 from emb.kube.target import Target
 from emb.model import ComponentKubernetes, Task
 from emb.process.command import RunResult
@@ -33,6 +35,7 @@ def kubectl(monkeypatch, tmp_path):
     """`kubectl` on an otherwise empty PATH: `get pods` lists POD; every call is logged."""
     for key in ("EMB_KUBECTL", "K8S_NAMESPACE"):
         monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
     bindir = tmp_path / "bin"
     bindir.mkdir()
     calls = tmp_path / "kubectl-calls.log"
@@ -81,24 +84,21 @@ def test_exec_argv_shape():
 
 
 @pytest.mark.parametrize(
-    "interactive, stdin_tty, stdout_tty, expected",
+    "interactive, stdin_tty, stdout_tty, supplies, expected",
     [
-        (
-            False,
-            True,
-            True,
-            (False, False),
-        ),  # plain run from a terminal: no stdin forwarded, no tty
-        (False, False, True, (True, False)),  # piped stdin reaches the task
-        (False, False, False, (True, False)),
-        (True, True, True, (True, True)),  # console on a terminal
-        (True, True, False, (True, False)),  # output redirected: no -t
-        (True, False, True, (True, False)),  # stdin piped: no -t, never hangs
+        (False, True, True, False, (False, False)),  # plain run from a terminal: no stdin, no tty
+        (False, False, True, True, (True, False)),  # piped stdin reaches the task
+        (False, False, False, True, (True, False)),
+        (False, False, True, False, (False, False)),  # </dev/null: no -i (the ssh -n problem)
+        (True, True, True, False, (True, True)),  # console on a terminal
+        (True, True, False, False, (True, False)),  # output redirected: no -t
+        (True, False, True, True, (True, False)),  # stdin piped: no -t, never hangs
+        (True, False, True, False, (False, False)),  # interactive, but stdin is /dev/null
     ],
 )
-def test_stdio_flags(kubectl, interactive, stdin_tty, stdout_tty, expected):
+def test_stdio_flags(kubectl, interactive, stdin_tty, stdout_tty, supplies, expected):
     task = Task(id="api:t", name="t", component="api", script="true", interactive=interactive)
-    cmd = executor(stdin_tty=stdin_tty, stdout_tty=stdout_tty).command(task)
+    cmd = executor(stdin_tty=stdin_tty, stdout_tty=stdout_tty, stdin_supplies=supplies).command(task)
     assert exec_flags(cmd.argv) == expected
     assert cmd.tty is expected[1]
 
@@ -114,8 +114,9 @@ NASTY = {
 }
 
 
-def run_sh(script: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run(["sh", "-c", script], capture_output=True, cwd=cwd)
+def run_sh(script: str, cwd=None, args=()) -> subprocess.CompletedProcess:
+    """The script as the pod runs it: under the errexit launcher (emb.executors.script)."""
+    return subprocess.run(script_argv(script, args), capture_output=True, cwd=cwd)
 
 
 def test_vars_arrive_byte_for_byte_in_a_real_sh():
@@ -124,6 +125,25 @@ def test_vars_arrive_byte_for_byte_in_a_real_sh():
     env = dict(item.split("=", 1) for item in out.decode().split("\0") if "=" in item)
     for k, v in NASTY.items():
         assert env[k] == v, k
+
+
+@pytest.mark.parametrize("shell", ["sh", "bash"])
+@pytest.mark.parametrize("user_input", [b"", b"line 1\nline 2\n", b"no newline at the end"])
+def test_vars_on_stdin_arrive_byte_for_byte_and_leave_the_input_alone(shell, user_input, tmp_path):
+    """The secret path: values in the stdin header, the task's own input after it."""
+    task = Task(id="api:t", name="t", component="api", script="env -0 > env.out; cat", vars=NASTY)
+    script = build_script(task, vars_on_stdin=True)
+    for value in NASTY.values():
+        assert len(value) < 3 or value not in script
+    proc = subprocess.run([shell, "-c", script], input=vars_header(task) + user_input, capture_output=True,
+                          cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == user_input
+    out = (tmp_path / "env.out").read_bytes()
+    env = dict(item.split("=", 1) for item in out.decode().split("\0") if "=" in item)
+    for k, v in NASTY.items():
+        assert env[k] == v, k
+    assert "__emb_l" not in env and "__emb_nl" not in env
 
 
 def test_quoting_only_where_needed():
@@ -137,7 +157,7 @@ def test_quoting_only_where_needed():
     )
     assert (
         build_script(task)
-        == "export ENV=staging; export NOTE='it'\"'\"'s'; export EMPTY=''; cd /app || exit 1; run"
+        == "export ENV=staging; export NOTE='it'\"'\"'s'; export EMPTY=''; cd /app; run"
     )
 
 
@@ -181,7 +201,8 @@ def test_command_details_and_where(kubectl):
     task = Task(
         id="api:migrate", name="migrate", component="api", script="migrate", interactive=False
     )
-    cmd = executor(namespace="staging", context="sim", stdin_tty=False, stdout_tty=False).command(task)
+    cmd = executor(namespace="staging", context="sim", stdin_tty=False, stdout_tty=False,
+                   stdin_supplies=True).command(task)
     assert cmd.argv[:9] == (
         "kubectl",
         "--context",
@@ -205,21 +226,73 @@ def test_command_details_and_where(kubectl):
         "selector": "app=api",
     }
     assert cmd.details["namespace from"] == "--namespace"
-    assert (
-        "kubectl --context sim --namespace staging exec -i api-1 -c app -- sh -c migrate"
-        == cmd.shell_line()
-    )
-    # one lookup: the component's pods, by the configured selector
+    head = "kubectl --context sim --namespace staging exec -i api-1 -c app -- "
+    assert cmd.shell_line().startswith(head)
+    script = cmd.argv[-1]
+    assert list(cmd.argv[len(head.split()):-1]) == script_argv("")[:-1]
+    assert re.fullmatch(r"\{ echo \$\$ >/tmp/emb-run-[0-9a-f]{12}\.pid; \} 2>/dev/null \|\| :; migrate", script)
+    # one lookup: the component's pods and ReplicaSets, by the configured selector, bounded in time
     assert kubectl.read_text().splitlines() == [
-        "--context sim --namespace staging get pods -l app=api -o json"
+        "--context sim --namespace staging --request-timeout=10s get pods,replicasets --selector=app=api -o json"
     ]
+
+
+def test_no_namespace_anywhere_leaves_it_to_kubectl(kubectl, tmp_path):
+    kubeconfig = tmp_path / "kc"
+    kubeconfig.write_text("current-context: shop-ctx\ncontexts:\n- name: shop-ctx\n  context: {cluster: c, user: u, namespace: shop}\n"
+                          "clusters:\n- name: c\n  cluster: {server: 'https://127.0.0.1:1'}\nusers:\n- name: u\n  user: {}\n")
+    os.environ["KUBECONFIG"] = str(kubeconfig)
+    task = Task(id="api:t", name="t", component="api", script="true")
+    cmd = executor().command(task)
+    assert "--namespace" not in cmd.argv and "--context" not in cmd.argv
+    assert cmd.details["namespace"] == "shop"
+    assert cmd.details["namespace from"] == "kubeconfig context shop-ctx"
+    assert cmd.details["context"] == "shop-ctx"
+    assert cmd.where == "pod api-1 (container app, namespace shop, context shop-ctx)"
+    assert "--namespace" not in kubectl.read_text()
+
+
+def test_task_args_reach_the_script_as_positional_parameters(kubectl):
+    task = Task(id="api:t", name="t", component="api", script='printf "<%s>" "$@"')
+    cmd = executor(args=("a b", "--flag", ""), args_for=frozenset({"api:t"})).command(task)
+    sep = cmd.argv.index("--")
+    assert cmd.argv[-3:] == ("a b", "--flag", "")
+    out = subprocess.run(cmd.argv[sep + 1:], capture_output=True, env={"PATH": "/usr/bin:/bin"}).stdout
+    assert out == b"<a b><--flag><>"
+
+
+def test_no_stdin_wins_over_a_pipe(kubectl):
+    task = Task(id="api:t", name="t", component="api", script="true")
+    assert exec_flags(executor(stdin_supplies=True, no_stdin=True).command(task).argv) == (False, False)
+
+
+def test_stop_script_signals_the_recorded_process_group(tmp_path, monkeypatch):
+    import emb.executors.kubernetes as k
+
+    monkeypatch.setattr(k, "PID_DIR", str(tmp_path))
+    task = Task(id="api:t", name="t", component="api", script="sleep 60 & sleep 60; wait")
+    child = subprocess.Popen(script_argv(build_script(task, "tok")), start_new_session=True)
+    import threading
+    threading.Thread(target=child.wait, daemon=True).start()  # reaped as a pod's init would
+    pidfile = tmp_path / "emb-run-tok.pid"
+    for _ in range(200):
+        if pidfile.exists() and pidfile.read_text().strip():
+            break
+        child.poll()
+        import time
+        time.sleep(0.01)  # polling for a file the child writes: no event to await
+    assert int(pidfile.read_text()) == child.pid
+    assert subprocess.run(["sh", "-c", stop_script("tok")]).returncode == 0
+    assert child.wait(timeout=10) == -2 or child.returncode != 0
+    assert not pidfile.exists()
+    assert subprocess.run(["sh", "-c", stop_script("tok")]).returncode == 3  # nothing recorded any more
 
 
 def test_interactive_on_terminal_gets_tty(kubectl):
     task = Task(id="api:console", name="console", component="api", script="sh", interactive=True)
     cmd = executor(stdin_tty=True, stdout_tty=True).command(task)
     assert cmd.tty is True
-    assert cmd.argv[3:7] == ("exec", "-i", "-t", "api-1")
+    assert cmd.argv[:4] == ("kubectl", "exec", "-i", "-t")
 
 
 def result(exit_code: int, stderr_tail: bytes) -> RunResult:

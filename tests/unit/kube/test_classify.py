@@ -64,7 +64,7 @@ def test_forbidden_list_also_mentions_exec_permission():
 
 def test_deployment_not_found_lists_deployments():
     err = error_for(Target("staging"), parse_failure(SAMPLES["deployment_missing"]), doing="x")
-    assert err.message == "deployment 'api' not found in namespace staging"
+    assert err.message == "deployment 'api' not found in namespace staging (context (none))"
     assert "kubectl --namespace staging get deployments" in err.hints[0]
 
 
@@ -83,7 +83,7 @@ def test_unreachable_names_the_cluster_it_is_given():
     failure = parse_failure(SAMPLES["unreachable"])
     err = error_for(Target("ns"), failure, doing="x", cluster=("sim", "https://127.0.0.1:1"))
     assert err.message.startswith(
-        "cannot reach the Kubernetes cluster (context sim, server https://127.0.0.1:1): "
+        "cluster unreachable (context sim, server https://127.0.0.1:1, namespace ns): "
     )
     err = error_for(Target("ns"), failure, doing="x", cluster=(None, None))
     assert err.message.startswith("kubectl has no cluster configured")
@@ -96,7 +96,7 @@ def test_unrecognised_failure_keeps_kubectl_words_and_the_command():
         doing="listing pods",
         command="kubectl --namespace ns get pods -l app=x",
     )
-    assert err.message == "kubectl failed while listing pods: something odd happened"
+    assert err.message == "kubectl failed while listing pods (context (none), namespace ns): something odd happened"
     assert err.hints == ("run it yourself to see more: kubectl --namespace ns get pods -l app=x",)
 
 
@@ -116,7 +116,7 @@ def test_unrecognised_failure_keeps_kubectl_words_and_the_command():
         (b'Error from server (NotFound): pods "api-1" not found\n', 1, "not_found"),
         (SAMPLES["forbidden_exec"].encode(), 1, "forbidden"),
         (SAMPLES["unauthorized"].encode(), 1, "unauthorized"),
-        (b'error: unable to upgrade connection: container not found ("app")\n', 1, "container"),
+        (b'error: unable to upgrade connection: container not found ("app")\n', 1, "not_running"),
         # an error-looking line from the task with another exit code is the task's
         (b"error: my script is unhappy\n", 7, None),
     ],

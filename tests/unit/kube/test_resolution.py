@@ -28,11 +28,11 @@ def settings(key: str, top: str | None, defaults: str | None) -> KubernetesSetti
         (None, "env-ns", "cfg-ns", "dflt-ns", "env-ns", "K8S_NAMESPACE"),
         (None, None, "cfg-ns", "dflt-ns", "cfg-ns", "kubernetes.namespace"),
         (None, None, None, "dflt-ns", "dflt-ns", "defaults.kubernetes.namespace"),
-        (None, None, None, None, "default", "default"),
+        (None, None, None, None, "default", "kubectl's default"),
         # empty values count as unset (K8S_NAMESPACE= emb ..., `${env:X:-}` in config)
         (None, "", "cfg-ns", None, "cfg-ns", "kubernetes.namespace"),
         (None, "", "", "dflt-ns", "dflt-ns", "defaults.kubernetes.namespace"),
-        (None, "", "", "", "default", "default"),
+        (None, "", "", "", "default", "kubectl's default"),
         # the flag wins even over an env var that the config also reads
         ("cli-ns", "env-ns", "env-ns", None, "cli-ns", "--namespace"),
     ],
