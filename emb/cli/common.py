@@ -10,6 +10,7 @@ import click
 from emb.config import load
 from emb.errors import EmbError
 from emb.output import printable, style
+from emb.redact import mask
 
 
 class Globals:
@@ -35,7 +36,7 @@ def print_error(err: EmbError) -> None:
     """`emb: error: MESSAGE` and its hints on stderr: secrets masked, control characters
     (from a configuration value quoted in the message) escaped; a closed stderr is no crash."""
     prefix = style("emb: error:", sys.stderr, fg="red", bold=True)
-    lines = [f"{prefix} {printable(err.message)}", *(f"  hint: {printable(hint)}" for hint in err.hints)]
+    lines = [f"{prefix} {printable(mask(err.message))}", *(f"  hint: {printable(mask(hint))}" for hint in err.hints)]
     try:
         click.echo("\n".join(lines), err=True)
     except (OSError, ValueError):

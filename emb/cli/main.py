@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from emb import __version__, launch
+from emb import __version__, launch, redact
 from emb.errors import EXIT_INTERRUPTED, EmbError
 
 PRELOADED = "emb.monorepo"  # ctx.meta key: the monorepo loaded to resolve `emb TASK`
@@ -26,9 +26,15 @@ COMMANDS = {
     "resources": "emb.cli.resources:resources",
     "up": "emb.cli.compose:up",
     "down": "emb.cli.compose:down",
+    "start": "emb.cli.compose:start",
+    "stop": "emb.cli.compose:stop",
+    "restart": "emb.cli.compose:restart",
     "ps": "emb.cli.compose:ps",
     "logs": "emb.cli.compose:logs",
     "shell": "emb.cli.compose:shell",
+    "containers": "emb.cli.containers:containers",
+    "images": "emb.cli.images:images",
+    "clean": "emb.cli.compose:clean",
     "kubernetes": "emb.cli.kubernetes:kubernetes",
     "secrets": "emb.cli.secrets:secrets",
 }
@@ -39,12 +45,18 @@ SUMMARIES = {
     "tasks": "List the tasks of the monorepo.",
     "components": "List the components of the monorepo.",
     "config": "Print the resolved configuration or its JSON Schema.",
-    "resources": "List the resources (images, files) and build them.",
+    "resources": "List the resources (images, files), build and publish them.",
     "up": "Start Docker Compose services (detached).",
-    "down": "Stop and remove the Docker Compose project.",
+    "down": "Stop and remove the Docker Compose project (or some services).",
+    "start": "Start the existing containers of Compose services.",
+    "stop": "Stop Compose services, keeping their containers.",
+    "restart": "Restart Compose services.",
     "ps": "List the Docker Compose services and their state.",
-    "logs": "Show a Compose service's logs.",
+    "logs": "Show Compose services' logs (logs archive: to files).",
     "shell": "Open an interactive shell in a Compose service.",
+    "containers": "List (or prune) the project's containers.",
+    "images": "List, delete, prune or push the project's images.",
+    "clean": "Remove the project's containers, images and .emb/ state.",
     "kubernetes": "Pods of a namespace: ps, logs, restart, shell.",
     "secrets": "Secret references (vault, op): list, validate, providers.",
 }
@@ -191,6 +203,8 @@ def run(argv: list[str] | None = None) -> int:
     # env: block and .env files are exported (they never choose emb's tools).
     launch.capture()
     verbose = "-v" in (argv or sys.argv[1:]) or "--verbose" in (argv or sys.argv[1:])
+    if os.environ.get("DOCKER_PASSWORD"):  # emb logs in with it for `resources publish`: never shown
+        redact.register(os.environ["DOCKER_PASSWORD"])
     try:
         rv = cli.main(args=argv, prog_name="emb", standalone_mode=False)
         # Commands return their exit code (an int) or None for success.

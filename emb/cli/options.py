@@ -69,3 +69,21 @@ def complete_component(ctx: click.Context, param, incomplete: str) -> list:
         return [name for name in _completion_monorepo(ctx).components if name.startswith(incomplete)]
     except Exception:  # completion must never print a traceback into the shell
         return []
+
+
+def flavored(func):
+    """`--flavor NAME` on a sub-command (EMB 0.30 has it on up, down, ps, images...): the same as
+    `emb --flavor NAME`. Put it above @pass_globals; the command never sees the option."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, flavor=None, **kwargs):
+        if flavor:
+            from emb.cli.common import Globals
+
+            g = click.get_current_context().find_object(Globals)
+            if g is not None:
+                g.flavor = flavor
+        return func(*args, **kwargs)
+
+    return flavor_option(wrapper)

@@ -45,7 +45,14 @@ def resource_record(monorepo, resource) -> dict:
 
 class ResourcesGroup(click.Group):
     def list_commands(self, ctx):
-        return ["build"]
+        return ["build", "publish"]
+
+    def get_command(self, ctx, name):
+        if name == "publish":  # its module (and the publish flow) loads only when it runs
+            from emb.cli.publish import publish
+
+            return publish
+        return super().get_command(ctx, name)
 
 
 @click.group(cls=ResourcesGroup, invoke_without_command=True, short_help="List the resources emb builds.")

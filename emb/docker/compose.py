@@ -351,3 +351,60 @@ def stream_compose(monorepo, args: list[str]) -> int:
         if error is not None:
             raise error
     return code
+
+
+# --- the lifecycle commands (SPEC §5): their arguments after the compose binary ----------
+# Service names come from the command line or the repository: always after `--`.
+
+def up_args(services: Iterable[str] = (), *, force_recreate: bool = False, build: bool = False) -> list[str]:
+    return ["up", "-d", *(["--build"] if build else []), *(["--force-recreate"] if force_recreate else []),
+            "--", *services]
+
+
+def down_args(services: Iterable[str] = (), *, volumes: bool = False) -> list[str]:
+    return ["down", *(["--volumes"] if volumes else []), "--", *services]
+
+
+def start_args(services: Iterable[str] = ()) -> list[str]:
+    return ["start", "--", *services]
+
+
+def stop_args(services: Iterable[str] = ()) -> list[str]:
+    return ["stop", "--", *services]
+
+
+def restart_args(services: Iterable[str] = (), *, no_deps: bool = False) -> list[str]:
+    return ["restart", *(["--no-deps"] if no_deps else []), "--", *services]
+
+
+def logs_args(services: Iterable[str] = (), *, follow: bool = False, tail: str | None = None,
+              timestamps: bool = False, color: bool = True) -> list[str]:
+    return ["logs", *([] if color else ["--no-color"]), *(["--follow"] if follow else []),
+            *(["--timestamps"] if timestamps else []), *(["--tail", str(tail)] if tail is not None else []),
+            "--", *services]
+
+
+def project_name(monorepo) -> str:
+    """The Compose project's name (`config --format json`), which labels its containers:
+    COMPOSE_PROJECT_NAME, the file's `name:`, or the folder, as Compose decides."""
+    done = run_compose(monorepo, ["config", "--format", "json", "--no-interpolate"])
+    try:
+        name = json.loads(done.text()).get("name")
+    except (ValueError, AttributeError):
+        name = None
+    if not name:
+        raise CannotStart(f"{display_name(compose_argv())} config did not name the project",
+                          [f"run it by hand in {monorepo.root}: docker compose config --format json"])
+    return str(name)
+
+
+def shell_line(args: Iterable[str]) -> str:
+    """How `--dry-run` shows a compose call (`docker compose ARGS`)."""
+    import shlex
+
+    return shlex.join(["docker", "compose", *args])
+
+
+def capture_compose(monorepo, args: list[str], timeout: float = 600.0) -> process.Captured:
+    """A compose call whose output emb keeps (logs archive): errors worded as run_compose does."""
+    return run_compose(monorepo, args, timeout=timeout)

@@ -59,9 +59,11 @@ def run(cmd: Command, *, log_path: Path, quiet: bool = False) -> RunResult:
 
 
 def capture(argv, *, timeout: float = LOOKUP_TIMEOUT, cwd: Path | None = None,
-            env: dict[str, str] | None = None, share_terminal: bool = False) -> Captured:
-    """Run a lookup with stdin closed and its output captured. Never raises for
-    the tool's exit code, a missing program, or a timeout: they are results.
+            env: dict[str, str] | None = None, share_terminal: bool = False,
+            input: bytes | None = None) -> Captured:
+    """Run a lookup with stdin closed (or fed `input`, e.g. a password for
+    `--password-stdin`) and its output captured. Never raises for the tool's
+    exit code, a missing program, or a timeout: they are results.
 
     `share_terminal`: stdin stays emb's (a terminal) and stderr is copied to
     emb's stderr as it comes while also captured, so a prompt the tool (or a
@@ -77,7 +79,8 @@ def capture(argv, *, timeout: float = LOOKUP_TIMEOUT, cwd: Path | None = None,
     forwarder = SignalForwarder()
     with forwarder.installed():
         try:
-            proc = subprocess.Popen(argv, cwd=cwd, env=launch.tool_environ(env), stdin=subprocess.DEVNULL,
+            proc = subprocess.Popen(argv, cwd=cwd, env=launch.tool_environ(env),
+                                    stdin=subprocess.DEVNULL if input is None else subprocess.PIPE,
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         except OSError as exc:  # not found, not executable: the caller words it
             return Captured(argv, -1, start_errno=exc.errno)
@@ -86,7 +89,7 @@ def capture(argv, *, timeout: float = LOOKUP_TIMEOUT, cwd: Path | None = None,
         forwarder.attach(proc)
         with proc:
             try:
-                out, err = proc.communicate(timeout=timeout)
+                out, err = proc.communicate(input=input, timeout=timeout)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 out, err = proc.communicate()
@@ -135,7 +138,8 @@ def _capture_sharing(argv: tuple, cwd, env) -> Captured:
     return Captured(argv, proc.returncode, out, bytes(err))
 
 
-def passthrough(argv: list[str], *, cwd: Path | None = None, stdin=None) -> tuple[int, bytes]:
+def passthrough(argv: list[str], *, cwd: Path | None = None, stdin=None,
+                env: dict[str, str] | None = None) -> tuple[int, bytes]:
     """Run a tool whose output is meant for the user (`logs -f`, `up`, `rollout
     restart`): stdout inherited, stderr copied through line by line while its
     last lines are kept, so the caller can turn a failure it recognises into
@@ -144,12 +148,12 @@ def passthrough(argv: list[str], *, cwd: Path | None = None, stdin=None) -> tupl
     Returns (exit code, stderr tail); EXIT_INTERRUPTED after Ctrl+C (the tool,
     in emb's process group, got the SIGINT too; it is ended and reaped);
     128+N after SIGTERM/SIGHUP sent to emb (passed on to the tool, which is
-    waited for). The tool runs with `launch.tool_environ()`.
+    waited for). The tool runs with `launch.tool_environ(env)`.
     OSError from starting the tool propagates for the caller to explain.
     """
     forwarder = SignalForwarder()
     with forwarder.installed():
-        proc = subprocess.Popen(argv, cwd=cwd, stdin=stdin, stderr=subprocess.PIPE, env=launch.tool_environ())
+        proc = subprocess.Popen(argv, cwd=cwd, stdin=stdin, stderr=subprocess.PIPE, env=launch.tool_environ(env))
         forwarder.attach(proc)
         tail: deque[bytes] = deque(maxlen=20)
         try:
