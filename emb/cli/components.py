@@ -24,13 +24,30 @@ def kubernetes_text(target: dict) -> str:
     return text + (f" -c {target['container']}" if "container" in target else "")
 
 
-@click.command(short_help="List the components of the monorepo.")
+class ComponentsGroup(click.Group):
+    """`emb components shell` is `emb shell` (EMB 0.30's name), imported only when used."""
+
+    def list_commands(self, ctx):
+        return ["shell"]
+
+    def get_command(self, ctx, name):
+        if name != "shell":
+            return None
+        from emb.cli.compose import shell  # the command boundary: imported only when used
+
+        return shell
+
+
+@click.group(cls=ComponentsGroup, invoke_without_command=True, short_help="List the components of the monorepo.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of components.")
+@click.pass_context
 @pass_globals
-def components(globals_, as_json: bool):
+def components(globals_, ctx: click.Context, as_json: bool):
     """List the components: NAME, FOLDER, COMPOSE (is it a Compose service?),
     KUBERNETES (the Deployment or label selector its pods are found by, and
-    the container when set)."""
+    the container when set). `emb components shell COMPONENT` is `emb shell`."""
+    if ctx.invoked_subcommand is not None:
+        return None
     monorepo = globals_.monorepo()
     services = compose_services(monorepo) if monorepo.components else frozenset()
     settings = monorepo.kubernetes

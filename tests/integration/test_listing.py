@@ -260,3 +260,14 @@ def test_values_expanded_at_use_break_only_that_task(tmp_path, name):
         assert result.returncode == 2, (args, result.stderr)
         assert result.stderr.startswith("emb: error: ") and needle in result.stderr, result.stderr
         assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_components_shell_is_emb_shell(tmp_path):
+    """EMB 0.30's `emb components shell` is the same command as `emb shell`."""
+    write_tree(tmp_path, {".emb.yml": "project: {name: shop}\ncomponents:\n  api: {}\n"})
+    via_group = run_emb("components", "shell", "api", cwd=tmp_path)
+    direct = run_emb("shell", "api", cwd=tmp_path)
+    assert via_group.returncode == direct.returncode != 0
+    assert via_group.stderr == direct.stderr and "Compose" in direct.stderr
+    listing = run_emb("components", cwd=tmp_path)
+    assert listing.returncode == 0 and listing.stdout.splitlines()[1].startswith("api")
