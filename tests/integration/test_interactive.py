@@ -23,10 +23,15 @@ CONFIG = {
         },
         "size": {
             "interactive": True,
-            # Report the size, then again after each resize; a line read ends the task. The
-            # script runs under bash (the launcher's choice here), which runs a trap only
-            # once `read` returns: hence the short timeout.
-            "script": 'stty size; trap "stty size" WINCH; echo ready; while ! read -r -t 0.2 line; do :; done; echo bye',
+            # Report the size, then again whenever it changes; a line read ends the task.
+            # The task polls its terminal's size rather than trapping SIGWINCH: bash runs a
+            # WINCH trap only between commands and drops a WINCH that arrives while that
+            # trap is still running, so two quick resizes could print one line (the test
+            # was flaky for that reason, not emb's). The inner size changes only because
+            # emb forwards each resize of its own terminal, which is what is tested.
+            "script": 'last=$(stty size); echo "$last"; echo ready; '
+                      'while ! read -r -t 0.05 line; do now=$(stty size); '
+                      '[ "$now" = "$last" ] || { echo "$now"; last=$now; }; done; echo bye',
         },
         "trapper": {
             "interactive": True,
