@@ -19,7 +19,7 @@ from emb.cli.options import complete_component, context_option, kube_options, na
 from emb.executors import RunContext
 from emb.flow.shell import component as find_component
 from emb.flow.shell import open_shell
-from emb.kube import kubectl, pods
+from emb.kube import kubectl, lookup, pods
 from emb.kube.errors import namespace_not_found, parse_failure
 from emb.errors import UsageError
 from emb.kube.names import check_name
@@ -141,12 +141,12 @@ def logs(
     comp = find_component(monorepo, component)
     settings = monorepo.kubernetes
     if pod:
-        choice = pods.choose_pod(target, comp, settings, pod=pod)
+        choice = lookup.choose_pod(target, comp, settings, pod=pod)
         pod_id, container = choice.pod, choice.container
     else:
-        podset = pods.component_pods(target, comp, settings)
+        podset = lookup.component_pods(target, comp, settings)
         if not podset.pods:
-            raise pods.no_pods_error(target, podset, comp.name)
+            raise lookup.no_pods_error(target, podset, comp.name)
         chosen = pods.pick_pod(podset.pods)
         if chosen is None:
             chosen = pods.oldest_first(podset.pods)[-1]

@@ -24,7 +24,7 @@ from emb import output
 from emb.errors import CannotStart, ConfigError, UsageError
 from emb.executors import RunContext
 from emb.executors.script import script_argv
-from emb.kube import kubectl, pods
+from emb.kube import kubectl, lookup, pods
 from emb.kube.errors import exec_failure
 from emb.kube.target import Target, target_for
 from emb.model import Component, Task
@@ -68,7 +68,7 @@ class _Gate:
         self.header = header
         self.done = threading.Event()
         self.go = False
-        self.other: pods.PodChoice | None = None
+        self.other: lookup.PodChoice | None = None
         self.error: BaseException | None = None
 
     def decide(self, go: bool, other=None, error=None) -> None:
@@ -164,7 +164,7 @@ class KubernetesExecutor:
         # For this invocation: the pod last chosen per task (to name it in
         # errors), and the pods that vanished (the first is retried with a fresh
         # lookup, a second is a clear error: no retry loops).
-        self._chosen: dict[str | None, pods.PodChoice] = {}
+        self._chosen: dict[str | None, lookup.PodChoice] = {}
         self._tokens: dict[str, str] = {}
         self._vanished: dict[str, list[str]] = {}
         self._prefix_tried = False
@@ -177,7 +177,7 @@ class KubernetesExecutor:
         if speculative is not None:
             return speculative
         choice = self._choose(component)
-        pods.remember_choice(self.ctx.monorepo, self.target, component, choice)
+        lookup.remember_choice(self.ctx.monorepo, self.target, component, choice)
         return self._exec(task, choice)
 
     def _speculate(self, task: Task, component: Component) -> Command | None:
@@ -186,7 +186,7 @@ class KubernetesExecutor:
         if (not ctx.speculate or ctx.pod or ctx.wait is not None or self.ctx.use_tty(task.interactive)
                 or (self.target.exec_plugin and ctx.stdin_tty)):  # one prompt at a time
             return None
-        cached = pods.cached_choice(ctx.monorepo, self.target, component,
+        cached = lookup.cached_choice(ctx.monorepo, self.target, component,
                                     ctx.container or component.kubernetes.container)
         if cached is None:
             return None
@@ -195,17 +195,17 @@ class KubernetesExecutor:
         gate = _Gate(vars_header(task))
         self._gates[task.id] = gate
 
-        def lookup():
+        def run_lookup():
             try:
                 real = self._choose(component)
-                pods.remember_choice(ctx.monorepo, self.target, component, real)
+                lookup.remember_choice(ctx.monorepo, self.target, component, real)
             except BaseException as exc:  # reported by after_failure, in the main thread
                 gate.decide(False, error=exc)
                 return
             same = (real.pod, real.container) == (cached.pod, cached.container)
             gate.decide(same, other=None if same else real)
 
-        threading.Thread(target=lookup, name="emb-lookup", daemon=True).start()
+        threading.Thread(target=run_lookup, name="emb-lookup", daemon=True).start()
         return self._exec(task, cached, gate=gate)
 
     def after_failure(self, task: Task | None, result: RunResult) -> Command | None:
@@ -232,8 +232,8 @@ class KubernetesExecutor:
         if vanished and self.ctx.pod and task is not None and not self._prefix_tried:
             # --pod with a known container had no lookup: maybe a unique name prefix.
             self._prefix_tried = True
-            doc = pods.match_prefix(target, self.ctx.pod)
-            choice = pods.PodChoice(pods.pod_name(doc), chosen.container if chosen else "")
+            doc = lookup.match_prefix(target, self.ctx.pod)
+            choice = lookup.PodChoice(pods.pod_name(doc), chosen.container if chosen else "")
             return self._exec(task, choice)
         if task is None or not vanished or self.ctx.pod:
             doing = f"opening a shell in pod {pod}" if task is None else f"running task {task.id} in pod {pod or '?'}"
@@ -249,7 +249,7 @@ class KubernetesExecutor:
                     "run the task again once the rollout has finished",
                 ],
             )
-        choice = pods.choose_pod(target, self._component(task), self.ctx.monorepo.kubernetes, exclude=seen,
+        choice = lookup.choose_pod(target, self._component(task), self.ctx.monorepo.kubernetes, exclude=seen,
                                  container=self.ctx.container, monorepo=self.ctx.monorepo)
         return self._exec(task, choice)
 
@@ -310,8 +310,8 @@ class KubernetesExecutor:
         out = []
         for pod in ready:
             name = pods.pick_container(pod, configured, component.name, self.target)
-            pods.check_runnable(self.target, pod, name)
-            choice = pods.PodChoice(pods.pod_name(pod), name, podset.selector, podset.deployment)
+            lookup.check_runnable(self.target, pod, name)
+            choice = lookup.PodChoice(pods.pod_name(pod), name, podset.selector, podset.deployment)
             self._tokens.pop(task.id, None)
             cmd = self._exec(task, choice)
             out.append((choice, cmd, self._tokens.get(task.id)))
@@ -325,7 +325,7 @@ class KubernetesExecutor:
         if token:
             self._tokens[task.id] = token
 
-    def _wait_for(self, component: Component) -> pods.PodSet:
+    def _wait_for(self, component: Component) -> lookup.PodSet:
         """The lookup's PodSet; with --wait, looked up again (once a second) until it has
         a Ready pod or the time is up."""
         import time
@@ -333,7 +333,7 @@ class KubernetesExecutor:
         deadline = None if self.ctx.wait is None else time.monotonic() + self.ctx.wait
         told = False
         while True:
-            podset = pods.component_pods(self.target, component, self.ctx.monorepo.kubernetes, self.ctx.monorepo)
+            podset = lookup.component_pods(self.target, component, self.ctx.monorepo.kubernetes, self.ctx.monorepo)
             if pods.pick_pod(podset.pods, replicasets=podset.replicasets) is not None or deadline is None:
                 break
             if time.monotonic() >= deadline:
@@ -343,31 +343,31 @@ class KubernetesExecutor:
                 told = True
             time.sleep(1.0)
         if not podset.pods:
-            raise pods.no_pods_error(self.target, podset, component.name)
+            raise lookup.no_pods_error(self.target, podset, component.name)
         if pods.pick_pod(podset.pods, replicasets=podset.replicasets) is None:
-            raise pods.no_ready_pod_error(self.target, podset, component.name)
+            raise lookup.no_ready_pod_error(self.target, podset, component.name)
         return podset
 
-    def _choose(self, component: Component, shell: bool = False) -> pods.PodChoice:
+    def _choose(self, component: Component, shell: bool = False) -> lookup.PodChoice:
         settings = self.ctx.monorepo.kubernetes
         try:
             waited = (self._wait_for(component)
                       if self.ctx.wait is not None and not self.ctx.pod and not shell else None)
-            choice = pods.choose_pod(self.target, component, settings, pod=self.ctx.pod,
+            choice = lookup.choose_pod(self.target, component, settings, pod=self.ctx.pod,
                                      container=self.ctx.container, monorepo=self.ctx.monorepo, podset=waited)
         except CannotStart as err:
             if not shell or self.ctx.pod or not err.message.startswith("no Ready pod"):
                 raise
             # A shell is most needed when nothing is Ready: the newest Running pod.
-            podset = pods.component_pods(self.target, component, settings, self.ctx.monorepo)
-            pod = pods.newest_running(podset)
+            podset = lookup.component_pods(self.target, component, settings, self.ctx.monorepo)
+            pod = lookup.newest_running(podset)
             if pod is None:
                 raise
             name = pods.pick_container(pod, self.ctx.container or component.kubernetes.container,
                                        component.name, self.target)
             output.note(f"emb: warning: no Ready pod for {component.name}; "
                         f"using the newest Running pod, {pods.describe_pod(pod)}")
-            choice = pods.PodChoice(pods.pod_name(pod), name, podset.selector, podset.deployment)
+            choice = lookup.PodChoice(pods.pod_name(pod), name, podset.selector, podset.deployment)
         if choice.warning:
             output.note(f"emb: warning: {choice.warning}")
         return choice
@@ -381,7 +381,7 @@ class KubernetesExecutor:
             return task.interactive
         return self.ctx.stdin_supplies
 
-    def _exec(self, task: Task, choice: pods.PodChoice, gate: _Gate | None = None) -> Command:
+    def _exec(self, task: Task, choice: lookup.PodChoice, gate: _Gate | None = None) -> Command:
         key = task.id
         self._chosen[key] = choice
         tty = self.ctx.use_tty(task.interactive)
@@ -440,7 +440,7 @@ class KubernetesExecutor:
         output.note(f"emb: task killed in pod {pod} (exit {code}, {signal}): "
                     + (why or "no reason recorded on the pod (a signal from inside the container?)"))
 
-    def _where(self, choice: pods.PodChoice) -> str:
+    def _where(self, choice: lookup.PodChoice) -> str:
         return f"pod {choice.pod} (container {choice.container}, {self.target.describe()})"
 
     def _component(self, task: Task) -> Component:
