@@ -53,6 +53,12 @@ class StartError(Exception):
 def _child_setup() -> None:
     os.setsid()
     _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    # A container's process starts with every signal at its default action (runc
+    # resets them), whatever the runtime itself inherited: a simulator started
+    # from a background job (SIGINT/SIGQUIT ignored) must not pass that on.
+    for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE,
+                signal.SIGUSR1, signal.SIGUSR2, signal.SIGCHLD, signal.SIGWINCH):
+        signal.signal(sig, signal.SIG_DFL)
 
 
 def _tty_child_setup() -> None:
