@@ -50,7 +50,9 @@ STREAM_LINE = "emb bench: the quick brown fox jumps over the lazy dog 0123456"
 # --- monorepos ----------------------------------------------------------------------------------
 
 def local_monorepo(root: Path) -> Path:
-    script = f"yes '{STREAM_LINE}' | head -c {STREAM_BYTES}"
+    # `yes` ends on SIGPIPE when head has enough; tasks run with pipefail (as EMB 0.30's
+    # do), so its 141 is absorbed where it belongs.
+    script = f"{{ yes '{STREAM_LINE}' || :; }} | head -c {STREAM_BYTES}"
     return write(root, {".emb.yml": (
         "project: {name: bench}\n"
         "tasks:\n"
@@ -117,7 +119,9 @@ def bench_streaming(runs: int, work: Path) -> list[Row]:
     but the kernel discarding bytes, which no consumer of a task's output does."""
     root = local_monorepo(work / "stream")
     env = clean_env()
-    script = f"yes '{STREAM_LINE}' | head -c {STREAM_BYTES}"
+    # `yes` ends on SIGPIPE when head has enough; tasks run with pipefail (as EMB 0.30's
+    # do), so its 141 is absorbed where it belongs.
+    script = f"{{ yes '{STREAM_LINE}' || :; }} | head -c {STREAM_BYTES}"
     emb_cmd = " ".join(shlex.quote(a) for a in emb_argv("-C", str(root), "run", "stream"))
     log_sizes: list[int] = []
 
